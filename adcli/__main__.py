@@ -1,0 +1,5 @@
+"""python -m adcli: the same command line as the adcli script."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,180 @@
+"""The parser's callbacks: they build the Wengert list while the formula is parsed.
+
+Each method is named after a rule alias in grammar/adcli.lark and returns a node
+number. Identical subexpressions share one node (hash-consing), so ``(x+y)*(x+y)``
+computes ``x+y`` once.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from .errors import ParseError
+from .graph import Graph
+from .ops import BY_NAME, CONST, CONSTANTS, FOLDABLE, FUNCTIONS, INPUT, Op
+
+_ADD, _SUB, _MUL, _DIV, _NEG, _POW = (BY_NAME[n] for n in ("add", "sub", "mul", "div", "neg", "pow"))
+
+Token = tuple[str, str, int]  # (terminal, text, position)
+
+
+def _suggest(name: str, choices) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f"did you mean {close[0]}?" if close else ""
+
+
+class GraphBuilder:
+    """Collects nodes as the parser reduces rules; ``finish`` orders them into a Graph."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.ops: list[Any] = []
+        self.args: list[tuple[int, ...]] = []
+        self.const_values: dict[int, float] = {}
+        self.leaf_text: dict[int, str] = {}
+        self.interned: dict[tuple, int] = {}
+        self.variables: dict[str, int] = {}
+        self.defined: dict[str, int] = {}
+        self.labels: dict[int, str] = {}
+
+    def _node(self, op, args: tuple[int, ...]) -> int:
+        key = (op.name, *args)
+        node = self.interned.get(key)
+        if node is None:
+            node = self.interned[key] = len(self.ops)
+            self.ops.append(op)
+            self.args.append(args)
+        return node
+
+    def _constant(self, value: float, text: str) -> int:
+        key = ("const", value)
+        node = self.interned.get(key)
+        if node is None:
+            node = self.interned[key] = len(self.ops)
+            self.ops.append(CONST)
+            self.args.append(())
+            self.const_values[node] = value
+            self.leaf_text[node] = text
+        return node
+
+    def _error(self, message: str, token: Token, hint: str = "") -> ParseError:
+        return ParseError(message, self.text, token[2], hint=hint or None)
+
+    # Leaves.
+
+    def number(self, token: Token) -> int:
+        return self._constant(float(token[1]), token[1])
+
+    def name(self, token: Token) -> int:
+        name = token[1]
+        node = self.defined.get(name)
+        if node is not None:
+            return node
+        if name in CONSTANTS:
+            return self._constant(CONSTANTS[name], name)
+        if name in FUNCTIONS:
+            raise self._error(f"'{name}' is a function", token, f"call it with parentheses: {name}(...)")
+        node = self.variables.get(name)
+        if node is None:
+            node = self.variables[name] = len(self.ops)
+            self.ops.append(INPUT)
+            self.args.append(())
+            self.leaf_text[node] = name
+        return node
+
+    # Operators.
+
+    def add(self, a: int, b: int) -> int:
+        return self._node(_ADD, (a, b))
+
+    def sub(self, a: int, b: int) -> int:
+        return self._node(_SUB, (a, b))
+
+    def mul(self, a: int, b: int) -> int:
+        return self._node(_MUL, (a, b))
+
+    def div(self, a: int, b: int) -> int:
+        return self._node(_DIV, (a, b))
+
+    def pow(self, a: int, b: int) -> int:
+        return self._node(_POW, (a, b))
+
+    def neg(self, a: int) -> int:
+        return self._node(_NEG, (a,))
+
+    def pos(self, a: int) -> int:
+        return a  # unary plus is the identity: no node
+
+    # Function calls.
+
+    def first_argument(self, a: int) -> list[int]:
+        return [a]
+
+    def next_argument(self, arguments: list[int], a: int) -> list[int]:
+        arguments.append(a)
+        return arguments
+
+    def call(self, token: Token, arguments: list[int]) -> int:
+        name = token[1]
+        overloads = FUNCTIONS.get(name)
+        if overloads is None:
+            hint = _suggest(name, FUNCTIONS) or "run 'adcli functions' to list them"
+            if name in self.variables or name in self.defined or name in CONSTANTS:
+                hint = f"to multiply, write {name}*(...)"
+            raise self._error(f"unknown function '{name}'", token, hint)
+        n = len(arguments)
+        if name in FOLDABLE and n >= 2:
+            op = overloads[2]
+            node = arguments[0]
+            for argument in arguments[1:]:
+                node = self._node(op, (node, argument))
+            return node
+        op = overloads.get(n)
+        if op is None:
+            counts = " or ".join(str(k) for k in sorted(overloads))
+            if name in FOLDABLE:
+                counts = "2 or more"
+            plural = "s" if n != 1 else ""
+            raise self._error(f"{name}() takes {counts} argument(s), not {n}", token, f"{n} argument{plural} given")
+        return self._node(op, tuple(arguments))
+
+    # Statements.
+
+    def assign(self, token: Token, node: int) -> int:
+        name = token[1]
+        if name in CONSTANTS:
+            raise self._error(f"'{name}' is a constant and cannot be assigned", token)
+        if name in FUNCTIONS:
+            raise self._error(f"'{name}' is a function and cannot be assigned", token, "choose another name")
+        if name in self.defined:
+            raise self._error(f"'{name}' is already defined", token, "each name is assigned once")
+        if name in self.variables:
+            raise self._error(f"'{name}' is used as an input before this assignment", token, "choose another name")
+        self.defined[name] = node
+        self.labels.setdefault(node, name)
+        return node
+
+    def sequence(self, previous: int, node: int) -> int:
+        return node  # the program's value is its last statement's
+
+    def finish(self, output: int) -> Graph:
+        """Renumber nodes in textbook order (inputs, then constants, then operations) into a Graph."""
+        ops = self.ops
+        inputs = list(self.variables.values())
+        constants = list(self.const_values)
+        operations = [i for i, op in enumerate(ops) if isinstance(op, Op)]
+        order = inputs + constants + operations
+        new = [0] * len(ops)
+        for position, old in enumerate(order):
+            new[old] = position
+        return Graph(
+            text=self.text,
+            variables=tuple(self.variables),
+            ops=[ops[i] for i in order],
+            args=[tuple(new[a] for a in self.args[i]) for i in order],
+            const_values=[self.const_values[i] for i in constants],
+            leaf_text=[self.leaf_text[i] for i in inputs + constants],
+            labels={new[node]: label for node, label in self.labels.items()},
+            output=new[output],
+        )

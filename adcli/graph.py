@@ -1,0 +1,180 @@
+"""The computational graph: a Wengert list of elementary operations.
+
+Nodes are numbered in evaluation order: the inputs (variables, in order of first
+appearance), then the constants, then the operations, each reading only earlier
+nodes. Engines walk this list forwards or backwards; nothing recurses on depth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+from .errors import PointError
+from .ops import ATOM, POWER, UNARY
+
+if TYPE_CHECKING:
+    from .result import Result
+
+MODES = ("reverse", "forward")
+
+
+class Graph:
+    """A parsed formula: its variables, its nodes and the node that is its value."""
+
+    def __init__(
+        self,
+        text: str,
+        variables: tuple[str, ...],
+        ops: list,
+        args: list[tuple[int, ...]],
+        const_values: list[float],
+        leaf_text: list[str],
+        labels: dict[int, str],
+        output: int,
+    ):
+        self.text = text
+        self.variables = variables
+        self.ops = ops
+        self.args = args
+        self.const_values = const_values
+        self.leaf_text = leaf_text
+        self.labels = labels
+        self.output = output
+        self.n_inputs = len(variables)
+        self.n_leaves = self.n_inputs + len(const_values)
+        # What the engines run: one (value function, first argument, second argument or -1) per operation.
+        self.code = [
+            (op.value, a[0], a[1] if len(a) > 1 else -1)
+            for op, a in zip(ops[self.n_leaves :], args[self.n_leaves :], strict=True)
+        ]
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+    def __repr__(self) -> str:
+        return f"<adcli.Graph of {len(self)} nodes, variables {', '.join(self.variables) or '(none)'}>"
+
+    @property
+    def operation_count(self) -> int:
+        return len(self) - self.n_leaves
+
+    # Points.
+
+    def input_values(self, point: Mapping[str, float]) -> list[float]:
+        """The point's values in variable order; every variable needs one and no other name may appear."""
+        known = set(self.variables)
+        unknown = [name for name in point if name not in known]
+        if unknown:  # checked first: a typo in --at also leaves a variable without a value
+            raise PointError("--at " + _unknown_message(unknown, self.variables))
+        missing = [name for name in self.variables if name not in point]
+        if missing:
+            raise PointError(f"no value given for {_names(missing)}: add {', '.join(n + '=...' for n in missing[:3])}")
+        return [float(point[name]) for name in self.variables]
+
+    def variable_nodes(self, wrt: Iterable[str] | None) -> list[int]:
+        """Node numbers of the variables to differentiate by (all of them when wrt is None)."""
+        if wrt is None:
+            return list(range(self.n_inputs))
+        index = {name: i for i, name in enumerate(self.variables)}
+        nodes, seen = [], set()
+        for name in wrt:
+            if name not in index:
+                raise PointError(f"--wrt {_unknown_message([name], self.variables)}")
+            if name in seen:
+                raise PointError(f"--wrt names '{name}' twice")
+            seen.add(name)
+            nodes.append(index[name])
+        return nodes
+
+    # The public API: value, gradient, and the full result with its trace.
+
+    def evaluate(self, point: Mapping[str, float]) -> float:
+        """The formula's value at ``point`` (IEEE semantics: inf and nan, never an exception)."""
+        from .primal import sweep
+
+        return sweep(self, self.input_values(point))[self.output]
+
+    def differentiate(
+        self, point: Mapping[str, float], mode: str = "reverse", wrt: Iterable[str] | None = None
+    ) -> Result:
+        """Value, gradient, trace and warnings at ``point``, by forward or reverse mode."""
+        from .result import differentiate
+
+        return differentiate(self, point, mode, wrt)
+
+    def gradient(
+        self, point: Mapping[str, float], mode: str = "reverse", wrt: Iterable[str] | None = None
+    ) -> dict[str, float]:
+        """The gradient at ``point`` as {variable: ∂f/∂variable}, in order of first appearance."""
+        return self.differentiate(point, mode, wrt).gradient
+
+    # Text.
+
+    def expression(self, node: int | None = None, limit: int = 60, use_labels: bool = True) -> str:
+        """Infix text of a node's subexpression, cut to ``limit`` characters.
+
+        Named statements print as their names. Built with an explicit stack, so the
+        cost is bounded by ``limit`` whatever the depth.
+        """
+        root = self.output if node is None else node
+
+        def shown_as_name(n: int) -> bool:
+            return n < self.n_leaves or (use_labels and n != root and n in self.labels)
+
+        def precedence(n: int) -> int:
+            return ATOM if shown_as_name(n) else self.ops[n].precedence
+
+        out: list[str] = []
+        length = 0
+        stack: list = [root]
+        while stack and length <= limit:
+            item = stack.pop()
+            if isinstance(item, str):
+                out.append(item)
+                length += len(item)
+                continue
+            if item < self.n_leaves:
+                stack.append(self.leaf_text[item])
+                continue
+            if shown_as_name(item):
+                stack.append(self.labels[item])
+                continue
+            op, args = self.ops[item], self.args[item]
+            if op.is_function:
+                parts: list = [op.name if op.name != "logb" else "log", "("]
+                for k, a in enumerate(args):
+                    parts += [", "] * (k > 0) + [a]
+                parts.append(")")
+            elif len(args) == 1:
+                parts = [op.symbol, *self._wrapped(args[0], precedence(args[0]) <= UNARY)]
+            else:
+                p, (a, b) = op.precedence, args
+                pa, pb = precedence(a), precedence(b)
+                left = self._wrapped(a, pa < p or (p == POWER and pa == POWER))
+                right = self._wrapped(b, pb < p or (pb == p and p != POWER))
+                sep = op.symbol if p == POWER else f" {op.symbol} "
+                parts = [*left, sep, *right]
+            stack.extend(reversed(parts))
+        text = "".join(out)
+        return text if length <= limit and not stack else text[: limit - 1] + "…"
+
+    @staticmethod
+    def _wrapped(node: int, parenthesize: bool) -> list:
+        return ["(", node, ")"] if parenthesize else [node]
+
+
+def _names(names: list[str]) -> str:
+    quoted = [f"'{n}'" for n in names[:5]]
+    more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+    return ("variable " if len(names) == 1 else "variables ") + ", ".join(quoted) + more
+
+
+def _unknown_message(unknown: list[str], variables: tuple[str, ...]) -> str:
+    import difflib
+
+    name = unknown[0]
+    close = difflib.get_close_matches(name, variables, n=1, cutoff=0.6)
+    listing = ", ".join(variables[:8]) + (", …" if len(variables) > 8 else "") if variables else "none"
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"names '{name}', which the formula does not use (its variables: {listing}){hint}"

@@ -1,0 +1,212 @@
+"""The one table of elementary operations.
+
+Each entry states an operation's arity, its value, its local partial derivatives
+and how it prints. The parser, both engines, the renderers, ``adcli functions`` and
+the tests all read this table; adding a function is adding one entry here.
+
+Partial derivatives take the argument values and the operation's own value ``v``
+(so ``exp`` can reuse it): a unary rule is ``d(a, v) -> ∂v/∂a``, a binary rule is
+``d(a, b, v) -> (∂v/∂a, ∂v/∂b)``. The ``rule`` strings say the same in words, in
+terms of ``a``, ``b`` and ``v``; they are what people read.
+
+Conventions at points where a derivative does not exist are chosen once here and
+hold in both modes (see "Numerical conventions" in the README).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import ieee
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+# Printing precedence: a child whose precedence is lower than its parent's needs parentheses.
+SUM, PRODUCT, UNARY, POWER, ATOM = 1, 2, 3, 4, 5
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One elementary operation: value, local partials and display form."""
+
+    name: str
+    arity: int
+    value: Callable[..., float]
+    partials: Callable[..., object]
+    rule: tuple[str, ...]  # ∂v/∂a (, ∂v/∂b) as text, in terms of a, b, v
+    summary: str
+    symbol: str = ""  # infix or prefix operator; empty for a function call
+    precedence: int = ATOM
+
+    @property
+    def is_function(self) -> bool:
+        return not self.symbol
+
+
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    """The two kinds of graph node that are not operations: inputs and constants."""
+
+    name: str
+    arity: int = 0
+
+
+INPUT = Leaf("input")
+CONST = Leaf("const")
+
+
+# Partial-derivative rules that need more than one line.
+
+
+def _d_div(a: float, b: float, v: float) -> tuple[float, float]:
+    return ieee.div(1.0, b), -ieee.div(v, b)
+
+
+def _d_pow(x: float, y: float, v: float) -> tuple[float, float]:
+    # ∂/∂x = y·x^(y-1), taken as 0 when y == 0 (x^0 is constant);
+    # ∂/∂y = v·ln x, taken as 0 when x == 0 (0^y is 0 for every y > 0).
+    dx = 0.0 if y == 0.0 else y * ieee.pow(x, y - 1.0)
+    dy = 0.0 if x == 0.0 else v * ieee.log(x)
+    return dx, dy
+
+
+def _d_min(a: float, b: float, v: float) -> tuple[float, float]:
+    if a < b:
+        return 1.0, 0.0
+    if b < a:
+        return 0.0, 1.0
+    if a == b:
+        return 0.5, 0.5  # a tie splits the derivative evenly, so min(x, x) has slope 1
+    return math.nan, math.nan
+
+
+def _d_max(a: float, b: float, v: float) -> tuple[float, float]:
+    if a > b:
+        return 1.0, 0.0
+    if b > a:
+        return 0.0, 1.0
+    if a == b:
+        return 0.5, 0.5
+    return math.nan, math.nan
+
+
+def _d_atan2(y: float, x: float, v: float) -> tuple[float, float]:
+    h = math.hypot(x, y)
+    return ieee.div(ieee.div(x, h), h), -ieee.div(ieee.div(y, h), h)
+
+
+def _d_hypot(x: float, y: float, v: float) -> tuple[float, float]:
+    if v == 0.0:
+        return 0.0, 0.0  # the cone's tip: 0, as for abs at 0
+    return ieee.div(x, v), ieee.div(y, v)
+
+
+def _log_base(x: float, b: float) -> float:
+    return ieee.div(ieee.log(x), ieee.log(b))
+
+
+def _d_log_base(x: float, b: float, v: float) -> tuple[float, float]:
+    ln_b = ieee.log(b)
+    return ieee.div(1.0, x * ln_b), -ieee.div(v, b * ln_b)
+
+
+def _zero(a: float, v: float) -> float:
+    return 0.0
+
+
+def _step(a: float, v: float) -> float:
+    return 1.0 if a > 0.0 else 0.0
+
+
+def _u(name, value, partial, rule, summary):
+    return Op(name, 1, value, partial, (rule,), summary)
+
+
+def _b(name, value, partials, rules, summary, symbol="", precedence=ATOM):
+    return Op(name, 2, value, partials, rules, summary, symbol, precedence)
+
+
+OPERATIONS: tuple[Op, ...] = (
+    # Operators.
+    _b("add", lambda a, b: a + b, lambda a, b, v: (1.0, 1.0), ("1", "1"), "a + b", "+", SUM),
+    _b("sub", lambda a, b: a - b, lambda a, b, v: (1.0, -1.0), ("1", "-1"), "a - b", "-", SUM),
+    _b("mul", lambda a, b: a * b, lambda a, b, v: (b, a), ("b", "a"), "a * b", "*", PRODUCT),
+    _b("div", ieee.div, _d_div, ("1/b", "-v/b"), "a / b", "/", PRODUCT),
+    Op("neg", 1, lambda a: -a, lambda a, v: -1.0, ("-1",), "-a", "-", UNARY),
+    _b("pow", ieee.pow, _d_pow, ("b·a^(b-1)", "v·ln(a)"), "a ^ b, also a ** b and pow(a, b)", "^", POWER),
+    # Functions of one argument.
+    _u("sin", ieee.sin, lambda a, v: ieee.cos(a), "cos(a)", "sine"),
+    _u("cos", ieee.cos, lambda a, v: -ieee.sin(a), "-sin(a)", "cosine"),
+    _u("tan", ieee.tan, lambda a, v: 1.0 + v * v, "1 + v²", "tangent"),
+    _u("asin", ieee.asin, lambda a, v: ieee.div(1.0, ieee.sqrt((1.0 - a) * (1.0 + a))), "1/√(1-a²)", "arcsine"),
+    _u("acos", ieee.acos, lambda a, v: -ieee.div(1.0, ieee.sqrt((1.0 - a) * (1.0 + a))), "-1/√(1-a²)", "arccosine"),
+    _u("atan", math.atan, lambda a, v: 1.0 / (1.0 + a * a), "1/(1+a²)", "arctangent"),
+    _u("sinh", ieee.sinh, lambda a, v: ieee.cosh(a), "cosh(a)", "hyperbolic sine"),
+    _u("cosh", ieee.cosh, lambda a, v: ieee.sinh(a), "sinh(a)", "hyperbolic cosine"),
+    _u("tanh", math.tanh, lambda a, v: 1.0 - v * v, "1 - v²", "hyperbolic tangent"),
+    _u("asinh", math.asinh, lambda a, v: 1.0 / math.hypot(a, 1.0), "1/√(a²+1)", "inverse hyperbolic sine"),
+    _u(
+        "acosh",
+        ieee.acosh,
+        lambda a, v: ieee.div(1.0, ieee.sqrt(a - 1.0) * ieee.sqrt(a + 1.0)),
+        "1/√(a²-1)",
+        "inverse hyperbolic cosine",
+    ),
+    _u(
+        "atanh", ieee.atanh, lambda a, v: ieee.div(1.0, (1.0 - a) * (1.0 + a)), "1/(1-a²)", "inverse hyperbolic tangent"
+    ),
+    _u("exp", ieee.exp, lambda a, v: v, "v", "e^a"),
+    _u("expm1", ieee.expm1, lambda a, v: ieee.exp(a), "e^a", "e^a - 1, accurate near 0"),
+    _u("log", ieee.log, lambda a, v: ieee.div(1.0, a), "1/a", "natural logarithm (also ln)"),
+    _u("log1p", ieee.log1p, lambda a, v: ieee.div(1.0, 1.0 + a), "1/(1+a)", "ln(1 + a), accurate near 0"),
+    _u("log2", ieee.log2, lambda a, v: ieee.div(1.0, a * _LN2), "1/(a·ln 2)", "base-2 logarithm"),
+    _u("log10", ieee.log10, lambda a, v: ieee.div(1.0, a * _LN10), "1/(a·ln 10)", "base-10 logarithm"),
+    _u("sqrt", ieee.sqrt, lambda a, v: ieee.div(0.5, v), "1/(2v)", "square root"),
+    _u("cbrt", math.cbrt, lambda a, v: ieee.div(1.0, 3.0 * v * v), "1/(3v²)", "cube root"),
+    _u("abs", math.fabs, lambda a, v: ieee.sign(a), "sign(a), 0 at a = 0", "absolute value"),
+    _u("sign", ieee.sign, _zero, "0", "-1, 0 or 1"),
+    _u("floor", ieee.floor, _zero, "0", "largest integer ≤ a"),
+    _u("ceil", ieee.ceil, _zero, "0", "smallest integer ≥ a"),
+    _u("relu", ieee.relu, _step, "1 if a > 0 else 0", "max(a, 0)"),
+    _u("sigmoid", ieee.sigmoid, lambda a, v: v * (1.0 - v), "v·(1-v)", "logistic 1/(1+e^-a)"),
+    _u("softplus", ieee.softplus, lambda a, v: ieee.sigmoid(a), "sigmoid(a)", "ln(1 + e^a)"),
+    _u(
+        "erf",
+        math.erf,
+        lambda a, v: _TWO_OVER_SQRT_PI * ieee.exp(-a * a),
+        "2/√π·e^(-a²)",
+        "error function",
+    ),
+    _u(
+        "erfc",
+        math.erfc,
+        lambda a, v: -_TWO_OVER_SQRT_PI * ieee.exp(-a * a),
+        "-2/√π·e^(-a²)",
+        "complementary error function",
+    ),
+    # Functions of two arguments.
+    _b("min", ieee.minimum, _d_min, ("1 if a < b, ½ if a = b", "1 if b < a, ½ if a = b"), "smaller of a, b"),
+    _b("max", ieee.maximum, _d_max, ("1 if a > b, ½ if a = b", "1 if b > a, ½ if a = b"), "larger of a, b"),
+    _b("atan2", math.atan2, _d_atan2, ("b/(a²+b²)", "-a/(a²+b²)"), "angle of the point (b, a)"),
+    _b("hypot", math.hypot, _d_hypot, ("a/v", "b/v"), "√(a²+b²)"),
+    _b("logb", _log_base, _d_log_base, ("1/(a·ln b)", "-v/(b·ln b)"), "log(a, b): logarithm of a to base b"),
+)
+
+BY_NAME: dict[str, Op] = {op.name: op for op in OPERATIONS}
+
+# What a formula may call: name -> {arity: operation}.
+FUNCTIONS: dict[str, dict[int, Op]] = {
+    op.name: {op.arity: op} for op in OPERATIONS if op.is_function and op.name != "logb"
+}
+FUNCTIONS["log"][2] = BY_NAME["logb"]
+FUNCTIONS["ln"] = {1: BY_NAME["log"]}
+FUNCTIONS["pow"] = {2: BY_NAME["pow"]}
+
+# min and max accept any number (≥ 2) of arguments, folded left into binary operations.
+FOLDABLE = frozenset({"min", "max"})
+
+CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
