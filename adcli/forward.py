@@ -1,8 +1,9 @@
-"""Forward mode: push a tangent along the Wengert list, one sweep per input direction.
+"""Forward mode: values and tangents together, one sweep per input direction.
 
-Each sweep seeds one variable's tangent with 1 and computes v̇ᵢ = Σⱼ ∂vᵢ/∂vⱼ · v̇ⱼ for
-every operation in evaluation order. A tangent of ``None`` is a structural zero: the
-node does not depend on the seed, and its partials are never multiplied in.
+A sweep seeds one variable's tangent with 1 and, for every operation in evaluation
+order, computes its value vᵢ and its tangent v̇ᵢ = Σⱼ ∂vᵢ/∂vⱼ · v̇ⱼ. A tangent of
+``None`` is a structural zero: the node does not depend on the seed, and its
+partials are never multiplied in (so ∂(x^2)/∂2 = nan at x = -1 stays out).
 """
 
 from __future__ import annotations
@@ -13,28 +14,45 @@ if TYPE_CHECKING:
     from .graph import Graph
 
 
-def tangents(graph: Graph, values: list[float], seed: int) -> list[float | None]:
-    """The tangent of every node in the direction of input ``seed``."""
+def sweep(
+    graph: Graph, inputs: list[float], seed: int
+) -> tuple[list[float], list[float | None], list[tuple[float, ...] | None]]:
+    """Values, tangents in the direction of input ``seed``, and the local partials used."""
     ops, args = graph.ops, graph.args
+    values = inputs + graph.const_values
     dot: list[float | None] = [None] * graph.n_leaves
     dot[seed] = 1.0
-    append = dot.append
+    partials: list[tuple[float, ...] | None] = [None] * graph.n_leaves
     for i in range(graph.n_leaves, len(ops)):
-        arg = args[i]
+        op, arg = ops[i], args[i]
         if len(arg) == 1:
+            va = values[arg[0]]
+            v = op.value(va)
+            values.append(v)
             ta = dot[arg[0]]
-            append(None if ta is None else ops[i].partials(values[arg[0]], values[i]) * ta)
+            if ta is None:
+                dot.append(None)
+                partials.append(None)
+            else:
+                p = op.partials(va, v)
+                dot.append(p * ta)
+                partials.append((p,))
             continue
         a, b = arg
+        va, vb = values[a], values[b]
+        v = op.value(va, vb)
+        values.append(v)
         ta, tb = dot[a], dot[b]
         if ta is None and tb is None:
-            append(None)
+            dot.append(None)
+            partials.append(None)
             continue
-        pa, pb = ops[i].partials(values[a], values[b], values[i])
+        p = op.partials(va, vb, v)
+        partials.append(p)
         if tb is None:
-            append(pa * ta)
+            dot.append(p[0] * ta)
         elif ta is None:
-            append(pb * tb)
+            dot.append(p[1] * tb)
         else:
-            append(pa * ta + pb * tb)
-    return dot
+            dot.append(p[0] * ta + p[1] * tb)
+    return values, dot, partials

@@ -16,7 +16,11 @@ if TYPE_CHECKING:
 
 @dataclass
 class Result:
-    """What an engine computed at a point; renderers display it and never recompute it."""
+    """What an engine computed at a point; renderers display it and never recompute it.
+
+    ``partials[i]`` holds the local partial derivatives ∂vᵢ/∂(each argument) that the
+    engine multiplied in at operation i (``None`` where it needed none).
+    """
 
     graph: Graph
     mode: str
@@ -24,6 +28,7 @@ class Result:
     wrt: tuple[str, ...]
     values: list[float]
     gradient: dict[str, float]
+    partials: list[tuple[float, ...] | None]
     tangents: dict[str, list[float | None]] | None = None  # forward mode: one list per variable
     adjoints: list[float | None] | None = None  # reverse mode
     warnings: list[str] = field(default_factory=list)
@@ -34,26 +39,31 @@ class Result:
 
 
 def differentiate(graph: Graph, point: Mapping[str, float], mode: str, wrt: Iterable[str] | None) -> Result:
+    """Run the chosen engine at ``point`` for the variables ``wrt`` (all when None)."""
     if mode not in ("reverse", "forward"):
         raise AdcliError(f"mode must be 'reverse' or 'forward', not {mode!r}")
     inputs = graph.input_values(point)
     seeds = graph.variable_nodes(wrt)
-    values = primal.sweep(graph, inputs)
-    active = primal.active_nodes(graph, seeds)
     names = graph.variables
-    result = Result(graph, mode, dict(zip(names, inputs, strict=True)), tuple(names[s] for s in seeds), values, {})
-    if mode == "forward":
-        result.tangents = {}
+    point_used = dict(zip(names, inputs, strict=True))
+    wrt_names = tuple(names[s] for s in seeds)
+    active = primal.active_nodes(graph, seeds)
+    if mode == "forward" and seeds:
+        tangents, partials, gradient = {}, [None] * len(graph), {}
         for seed in seeds:
-            dot = forward.tangents(graph, values, seed)
-            result.tangents[names[seed]] = dot
-            result.gradient[names[seed]] = _zero_if_none(dot[graph.output])
+            values, dot, used = forward.sweep(graph, inputs, seed)
+            tangents[names[seed]] = dot
+            gradient[names[seed]] = _zero_if_none(dot[graph.output])
+            partials = [p if p is not None else q for p, q in zip(partials, used, strict=True)]
+        result = Result(graph, mode, point_used, wrt_names, values, gradient, partials, tangents=tangents)
     else:
-        bar = reverse.adjoints(graph, values, active)
-        result.adjoints = bar
-        for seed in seeds:
-            result.gradient[names[seed]] = _zero_if_none(bar[seed])
-    result.warnings = nonfinite_warnings(graph, values, active, result.gradient)
+        values = primal.sweep(graph, inputs)
+        bar, partials = reverse.adjoints(graph, values, active)
+        gradient = {names[s]: _zero_if_none(bar[s]) for s in seeds}
+        result = Result(graph, mode, point_used, wrt_names, values, gradient, partials, adjoints=bar)
+        if mode == "forward":
+            result.adjoints, result.tangents = None, {}
+    result.warnings = nonfinite_warnings(result, active)
     return result
 
 
@@ -65,26 +75,25 @@ def _finite(x: float) -> bool:
     return x - x == 0.0
 
 
-def nonfinite_warnings(graph: Graph, values: list[float], active: list[bool], gradient: dict[str, float]) -> list[str]:
+def nonfinite_warnings(result: Result, active: list[bool]) -> list[str]:
     """Name the first node whose value is not finite, and the first non-finite local partial.
 
-    Both are found by the same scan in evaluation order whatever the mode, so the two
-    modes warn alike.
+    Both come from one scan in evaluation order over what the engine recorded, so the
+    two modes warn alike.
     """
+    graph, values = result.graph, result.values
     warnings = []
     first = next((i for i, v in enumerate(values) if not _finite(v)), None)
     if first is not None:
         warnings.append(f"{_where(graph, first)} is {_word(values[first])}: the first value that is not finite")
-    if all(_finite(g) for g in gradient.values()):
+    if all(_finite(g) for g in result.gradient.values()):
         return warnings
     needed = _needed(graph)
     for i in range(graph.n_leaves, len(graph)):
-        if not (active[i] and needed[i]):
+        local = result.partials[i]
+        if local is None or not needed[i]:
             continue
-        args = graph.args[i]
-        local = graph.ops[i].partials(*[values[a] for a in args], values[i])
-        local = local if isinstance(local, tuple) else (local,)
-        for a, p in zip(args, local, strict=True):
+        for a, p in zip(graph.args[i], local, strict=True):
             if active[a] and not _finite(p):
                 warnings.append(
                     f"the derivative of {_where(graph, i)} with respect to "
