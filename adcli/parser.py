@@ -124,9 +124,10 @@ _TOKEN_WORDS = {
 _EXAMPLES = {
     "a number and a name need an operator between them: write 2*x, not 2x": ["2x", "x + 3y", "(2x)"],
     "two operands need an operator between them, e.g. x*y": ["x y", "(x) y", "x (y)", "2 3", "sin(x) y"],
-    "an operator is missing its right-hand operand": ["x +", "x *", "(x -)", "x ^", "x /", "f(x,)"],
+    "an argument is missing after ','": ["f(x,)", "max(x,,y)"],
+    "an operator is missing its right-hand operand": ["x +", "x *", "(x -)", "x ^", "x /"],
     "an operator is missing its left-hand operand": ["* x", "/ x", "^ x", "(* x)"],
-    "'**' is the power operator; '*' cannot follow '*' with a space between": ["x * * 2"],
+    "'**' (power) is written without a space between the stars": ["x * * 2"],
     "a '(' is never closed": ["(x", "((x + y)", "sin(x"],
     "this ')' has no matching '('": ["x)", "(x))"],
     "parentheses hold an expression; '()' is empty": ["()", "sin()"],
@@ -193,7 +194,8 @@ def explain(text: str) -> ParseError:
         pos = error.pos_in_stream if error.pos_in_stream is not None else len(text)
         token = getattr(error, "token", None)
         what = _describe_token(token) if token is not None else "end of the formula"
-        hint = error.match_examples(lark.parse, _EXAMPLES, use_accepts=True)
+        # use_accepts=False: with it, Lark 1.3's debug logging formats a ParserState with %d and raises.
+        hint = error.match_examples(lark.parse, _EXAMPLES, use_accepts=False)
         expected = _expected(error.accepts or error.expected) if isinstance(error, UnexpectedToken) else None
         if token is not None and token.type == "$END":
             pos = len(text.rstrip())

@@ -1,0 +1,98 @@
+"""Numerical conventions, each as the README states it, in both modes."""
+
+import math
+
+import pytest
+from oracles import close
+
+import adcli
+
+MODES = ["reverse", "forward"]
+
+
+def grad(text, mode, **point):
+    return adcli.parse(text).differentiate(point, mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("text", "x", "value", "slope"),
+    [
+        ("abs(x)", 0.0, 0.0, 0.0),  # abs: slope 0 at 0
+        ("abs(x)", -2.0, 2.0, -1.0),
+        ("relu(x)", 0.0, 0.0, 0.0),  # relu: slope 0 at 0
+        ("relu(x)", 1.0, 1.0, 1.0),
+        ("sign(x)", 0.0, 0.0, 0.0),  # sign, floor, ceil: slope 0 everywhere
+        ("sign(x)", -3.0, -1.0, 0.0),
+        ("floor(x)", 2.0, 2.0, 0.0),
+        ("ceil(x)", 2.5, 3.0, 0.0),
+        ("min(x, 1)", 1.0, 1.0, 0.5),  # min/max at a tie: the slope splits evenly
+        ("max(x, 1)", 1.0, 1.0, 0.5),
+        ("max(x, x)", 4.0, 4.0, 1.0),
+        ("hypot(x, 0)", 0.0, 0.0, 0.0),  # hypot at the origin: 0, as abs
+        ("x^2", 0.0, 0.0, 0.0),  # no nan from 0·ln 0
+        ("x^0", 0.0, 1.0, 0.0),  # x^0 is constant, even at 0
+        ("x^2", -3.0, 9.0, -6.0),  # negative base, constant exponent
+        ("x^3", -2.0, -8.0, 12.0),
+        ("sqrt(x)", 0.0, 0.0, math.inf),
+        ("cbrt(x)", 0.0, 0.0, math.inf),
+        ("log(x)", 0.0, -math.inf, math.inf),
+        ("log(x)", -1.0, math.nan, -1.0),
+        ("sqrt(x)", -1.0, math.nan, math.nan),
+        ("1/x", 0.0, math.inf, -math.inf),
+        ("1/x", -0.0, -math.inf, -math.inf),
+        ("exp(x)", 1000.0, math.inf, math.inf),  # overflow
+        ("exp(x)", -1000.0, 0.0, 0.0),  # underflow
+        ("asin(x)", 1.0, math.pi / 2, math.inf),
+        ("atanh(x)", 1.0, math.inf, math.inf),
+        ("x^(1/3)", -8.0, math.nan, math.nan),  # never a complex number
+        ("sigmoid(x)", -800.0, 0.0, 0.0),
+        ("softplus(x)", 800.0, 800.0, 1.0),
+    ],
+)
+def test_convention(mode, text, x, value, slope):
+    result = grad(text, mode, x=x)
+    assert close(result.value, value, rel=1e-15, abs_=0.0), result.value
+    assert close(result.gradient["x"], slope, rel=1e-15, abs_=0.0), result.gradient
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_pow_at_zero_base_same_in_both_modes(mode):
+    result = grad("x^y", mode, x=0.0, y=2.0)
+    assert result.value == 0.0
+    assert result.gradient == {"x": 0.0, "y": 0.0}  # ∂/∂y of 0^y is 0 for y > 0
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_pow_with_variable_exponent(mode):
+    result = grad("x^y", mode, x=2.0, y=3.0)
+    assert result.gradient["x"] == 12.0
+    assert close(result.gradient["y"], 8.0 * math.log(2.0), rel=1e-15)
+    result = grad("x^y", mode, x=-2.0, y=2.0)  # ∂/∂y needs ln(-2): nan, with a warning
+    assert result.gradient["x"] == -4.0 and math.isnan(result.gradient["y"])
+    assert any("derivative of pow" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_warning_names_the_first_non_finite_operation(mode):
+    result = grad("a = log(x - 1); b = exp(a * 1000); sqrt(b)", mode, x=1.0)
+    assert result.warnings[0].startswith("log at v2 (a = log(x - 1)) is -inf")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_no_warning_when_all_is_finite(mode):
+    assert grad("sin(x)*exp(x)", mode, x=0.5).warnings == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_overflow_in_multiplication(mode):
+    result = grad("x*x*x", mode, x=1e200)
+    assert result.value == math.inf
+    assert result.gradient["x"] == math.inf
+
+
+def test_cli_warning_on_stderr_exit_zero(adcli_run):
+    run = adcli_run("grad", "log(x)", "--at", "x=-1")
+    assert run.code == 0
+    assert run.err.startswith("warning: log at v1 (log(x)) is nan")
+    assert "value  nan" in run.out

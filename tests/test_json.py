@@ -1,0 +1,68 @@
+"""--json: one strict RFC 8259 object; non-finite numbers as strings; keys in order."""
+
+import json
+import math
+
+import pytest
+
+
+def strict_loads(text: str):
+    def reject(word):
+        raise AssertionError(f"non-standard JSON constant {word}")
+
+    return json.loads(text, parse_constant=reject)
+
+
+def test_non_finite_values_are_strings(adcli_run):
+    run = adcli_run("grad", "log(x) + 0*y + sqrt(z)", "--at", "x=0,y=1e999,z=-1", "--json")
+    assert run.code == 0
+    obj = strict_loads(run.out)
+    assert obj["point"] == {"x": 0.0, "y": "Infinity", "z": -1.0}
+    assert obj["value"] == "NaN"
+    assert obj["gradient"]["x"] == "Infinity"
+    assert obj["warnings"]
+    assert run.out.count("\n") == 1  # exactly one object, one line
+
+
+def test_gradient_keys_follow_first_appearance(adcli_run):
+    run = adcli_run("grad", "b*c + a*b + c", "--at", "a=1,b=2,c=3", "--json")
+    obj = strict_loads(run.out)
+    assert list(obj) == ["expression", "mode", "point", "value", "gradient"]
+    assert list(obj["point"]) == ["b", "c", "a"]
+    assert list(obj["gradient"]) == ["b", "c", "a"]
+    assert obj["gradient"] == {"b": 4.0, "c": 3.0, "a": 2.0}
+
+
+def test_floats_print_shortest_round_trip(adcli_run):
+    run = adcli_run("eval", "x + y", "--at", "x=0.1,y=0.2", "--json")
+    assert '"value": 0.30000000000000004' in run.out
+    assert strict_loads(run.out)["value"] == 0.1 + 0.2
+
+
+def test_eval_json_shape(adcli_run):
+    run = adcli_run("eval", "hypot(3, 4)", "--json")
+    assert strict_loads(run.out) == {"expression": "hypot(3, 4)", "point": {}, "value": 5.0}
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_trace_is_strict_too(adcli_run, mode):
+    run = adcli_run("grad", "1/x + y", "--at", "x=0,y=2", "--json", "--trace", "--mode", mode)
+    obj = strict_loads(run.out)
+    values = [entry["value"] for entry in obj["trace"]]
+    assert "Infinity" in values
+    assert [entry["id"] for entry in obj["trace"]] == list(range(len(obj["trace"])))
+    key = "tangent" if mode == "forward" else "adjoint"
+    assert all(key in entry for entry in obj["trace"])
+
+
+def test_wrt_limits_the_gradient(adcli_run):
+    run = adcli_run("grad", "x*y*z", "--at", "x=2,y=3,z=5", "--wrt", "z,x", "--json")
+    obj = strict_loads(run.out)
+    assert obj["gradient"] == {"z": 6.0, "x": 15.0}
+    run = adcli_run("grad", "x*y", "--at", "x=2,y=3", "--wrt", "q")
+    assert run.code == 2 and "--wrt names 'q'" in run.err
+
+
+def test_value_is_exact_double(adcli_run):
+    run = adcli_run("eval", "sin(x)", "--at", "x=1", "--json")
+    assert strict_loads(run.out)["value"] == math.sin(1.0)
