@@ -18,36 +18,33 @@ def sweep(
     graph: Graph, inputs: list[float], seed: int
 ) -> tuple[list[float], list[float | None], list[tuple[float, ...] | None]]:
     """Values, tangents in the direction of input ``seed``, and the local partials used."""
-    ops, args = graph.ops, graph.args
     values = inputs + graph.const_values
     dot: list[float | None] = [None] * graph.n_leaves
     dot[seed] = 1.0
     partials: list[tuple[float, ...] | None] = [None] * graph.n_leaves
-    for i in range(graph.n_leaves, len(ops)):
-        op, arg = ops[i], args[i]
-        if len(arg) == 1:
-            va = values[arg[0]]
-            v = op.value(va)
+    for (f, a, b), (d, _, _) in zip(graph.code, graph.partial_code, strict=True):
+        if b < 0:
+            va = values[a]
+            v = f(va)
             values.append(v)
-            ta = dot[arg[0]]
+            ta = dot[a]
             if ta is None:
                 dot.append(None)
                 partials.append(None)
             else:
-                p = op.partials(va, v)
-                dot.append(p * ta)
-                partials.append((p,))
+                p = d if d.__class__ is tuple else (d(va, v),)
+                dot.append(p[0] * ta)
+                partials.append(p)
             continue
-        a, b = arg
         va, vb = values[a], values[b]
-        v = op.value(va, vb)
+        v = f(va, vb)
         values.append(v)
         ta, tb = dot[a], dot[b]
         if ta is None and tb is None:
             dot.append(None)
             partials.append(None)
             continue
-        p = op.partials(va, vb, v)
+        p = d if d.__class__ is tuple else d(va, vb, v)
         partials.append(p)
         if tb is None:
             dot.append(p[0] * ta)

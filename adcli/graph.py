@@ -43,7 +43,16 @@ class Graph:
         self.output = output
         self.n_inputs = len(variables)
         self.n_leaves = self.n_inputs + len(const_values)
-        # What the engines run: one (value function, first argument, second argument or -1) per operation.
+        # What the engines run, one entry per operation: (value function, first argument,
+        # second argument or -1), and the same with the partials rule (or constant partials).
+        self.partial_code = [
+            (op.partials, a[0], a[1] if len(a) > 1 else -1)
+            for op, a in zip(ops[self.n_leaves :], args[self.n_leaves :], strict=True)
+        ]
+        # Which nodes depend on some input; nodes that do not (2*pi, say) carry no derivative.
+        self.varies = [True] * self.n_inputs + [False] * (self.n_leaves - self.n_inputs)
+        for _, a, b in self.partial_code:
+            self.varies.append(self.varies[a] or (b >= 0 and self.varies[b]))
         self.code = [
             (op.value, a[0], a[1] if len(a) > 1 else -1)
             for op, a in zip(ops[self.n_leaves :], args[self.n_leaves :], strict=True)

@@ -6,8 +6,10 @@ the tests all read this table; adding a function is adding one entry here.
 
 Partial derivatives take the argument values and the operation's own value ``v``
 (so ``exp`` can reuse it): a unary rule is ``d(a, v) -> ∂v/∂a``, a binary rule is
-``d(a, b, v) -> (∂v/∂a, ∂v/∂b)``. The ``rule`` strings say the same in words, in
-terms of ``a``, ``b`` and ``v``; they are what people read.
+``d(a, b, v) -> (∂v/∂a, ∂v/∂b)``. A linear operation (add, sub, neg) states its
+constant partials as a tuple instead, so the engines need no call for it (as JAX's
+``deflinear``). The ``rule`` strings say the same in words, in terms of ``a``, ``b``
+and ``v``; they are what people read.
 
 Conventions at points where a derivative does not exist are chosen once here and
 hold in both modes (see "Numerical conventions" in the README).
@@ -36,7 +38,7 @@ class Op:
     name: str
     arity: int
     value: Callable[..., float]
-    partials: Callable[..., object]
+    partials: Callable[..., object] | tuple[float, ...]  # a rule, or a linear operation's constants
     rule: tuple[str, ...]  # ∂v/∂a (, ∂v/∂b) as text, in terms of a, b, v
     summary: str
     symbol: str = ""  # infix or prefix operator; empty for a function call
@@ -45,6 +47,13 @@ class Op:
     @property
     def is_function(self) -> bool:
         return not self.symbol
+
+    def local_partials(self, *args: float) -> tuple[float, ...]:
+        """∂v/∂(each argument) at ``args``, whichever form the table gives them in."""
+        if isinstance(self.partials, tuple):
+            return self.partials
+        d = self.partials(*args, self.value(*args))
+        return d if isinstance(d, tuple) else (d,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +78,17 @@ def _d_div(a: float, b: float, v: float) -> tuple[float, float]:
 def _d_pow(x: float, y: float, v: float) -> tuple[float, float]:
     # ∂/∂x = y·x^(y-1), taken as 0 when y == 0 (x^0 is constant);
     # ∂/∂y = v·ln x, taken as 0 when x == 0 (0^y is 0 for every y > 0).
-    dx = 0.0 if y == 0.0 else y * ieee.pow(x, y - 1.0)
-    dy = 0.0 if x == 0.0 else v * ieee.log(x)
-    return dx, dy
+    # Written out rather than through ieee.pow/ieee.log: it is the hottest rule.
+    if y == 0.0:
+        dx = 0.0
+    else:
+        try:
+            dx = y * math.pow(x, y - 1.0)
+        except (ValueError, OverflowError):
+            dx = y * ieee.pow(x, y - 1.0)
+    if x > 0.0:
+        return dx, v * math.log(x)
+    return dx, (0.0 if x == 0.0 else math.nan)  # ln of a negative number (or of nan) is nan
 
 
 def _d_min(a: float, b: float, v: float) -> tuple[float, float]:
@@ -132,11 +149,11 @@ def _b(name, value, partials, rules, summary, symbol="", precedence=ATOM):
 
 OPERATIONS: tuple[Op, ...] = (
     # Operators.
-    _b("add", lambda a, b: a + b, lambda a, b, v: (1.0, 1.0), ("1", "1"), "a + b", "+", SUM),
-    _b("sub", lambda a, b: a - b, lambda a, b, v: (1.0, -1.0), ("1", "-1"), "a - b", "-", SUM),
+    _b("add", lambda a, b: a + b, (1.0, 1.0), ("1", "1"), "a + b", "+", SUM),
+    _b("sub", lambda a, b: a - b, (1.0, -1.0), ("1", "-1"), "a - b", "-", SUM),
     _b("mul", lambda a, b: a * b, lambda a, b, v: (b, a), ("b", "a"), "a * b", "*", PRODUCT),
     _b("div", ieee.div, _d_div, ("1/b", "-v/b"), "a / b", "/", PRODUCT),
-    Op("neg", 1, lambda a: -a, lambda a, v: -1.0, ("-1",), "-a", "-", UNARY),
+    Op("neg", 1, lambda a: -a, (-1.0,), ("-1",), "-a", "-", UNARY),
     _b("pow", ieee.pow, _d_pow, ("b·a^(b-1)", "v·ln(a)"), "a ^ b, also a ** b and pow(a, b)", "^", POWER),
     # Functions of one argument.
     _u("sin", ieee.sin, lambda a, v: ieee.cos(a), "cos(a)", "sine"),

@@ -47,7 +47,7 @@ def differentiate(graph: Graph, point: Mapping[str, float], mode: str, wrt: Iter
     names = graph.variables
     point_used = dict(zip(names, inputs, strict=True))
     wrt_names = tuple(names[s] for s in seeds)
-    active = primal.active_nodes(graph, seeds)
+    active = graph.varies if len(seeds) == graph.n_inputs else primal.active_nodes(graph, seeds)
     if mode == "forward" and seeds:
         tangents, partials, gradient = {}, [None] * len(graph), {}
         for seed in seeds:
@@ -83,10 +83,12 @@ def nonfinite_warnings(result: Result, active: list[bool]) -> list[str]:
     """
     graph, values = result.graph, result.values
     warnings = []
-    first = next((i for i, v in enumerate(values) if not _finite(v)), None)
+    first = None
+    if not _finite(sum(values)):  # a finite sum means every value is finite: one pass at C speed
+        first = next((i for i, v in enumerate(values) if not _finite(v)), None)
     if first is not None:
         warnings.append(f"{_where(graph, first)} is {_word(values[first])}: the first value that is not finite")
-    if all(_finite(g) for g in result.gradient.values()):
+    if _finite(sum(result.gradient.values())):
         return warnings
     needed = _needed(graph)
     for i in range(graph.n_leaves, len(graph)):

@@ -18,27 +18,27 @@ def adjoints(
     graph: Graph, values: list[float], active: list[bool]
 ) -> tuple[list[float | None], list[tuple[float, ...] | None]]:
     """The adjoint ∂y/∂vᵢ of every node, and the local partials the sweep used."""
-    ops, args = graph.ops, graph.args
-    n = len(ops)
+    n, first, output = len(values), graph.n_leaves, graph.output
+    code = graph.partial_code  # entry k is node first + k
     bar: list[float | None] = [None] * n
     partials: list[tuple[float, ...] | None] = [None] * n
-    if active[graph.output]:
-        bar[graph.output] = 1.0
-    for i in range(graph.output, graph.n_leaves - 1, -1):
+    if active[output]:
+        bar[output] = 1.0
+    for i in range(output, first - 1, -1):
         g = bar[i]
         if g is None:
             continue
-        arg = args[i]
-        if len(arg) == 1:  # an active unary operation has an active argument
-            a = arg[0]
-            p = ops[i].partials(values[a], values[i])
-            partials[i] = (p,)
-            bar[a] = g * p if bar[a] is None else bar[a] + g * p
+        d, a, b = code[i - first]
+        if b < 0:  # an active unary operation has an active argument
+            p = partials[i] = d if d.__class__ is tuple else (d(values[a], values[i]),)
+            ga = bar[a]
+            bar[a] = g * p[0] if ga is None else ga + g * p[0]
             continue
-        a, b = arg
-        pa, pb = partials[i] = ops[i].partials(values[a], values[b], values[i])
+        pa, pb = partials[i] = d if d.__class__ is tuple else d(values[a], values[b], values[i])
         if active[a]:
-            bar[a] = g * pa if bar[a] is None else bar[a] + g * pa
+            ga = bar[a]
+            bar[a] = g * pa if ga is None else ga + g * pa
         if active[b]:
-            bar[b] = g * pb if bar[b] is None else bar[b] + g * pb
+            gb = bar[b]
+            bar[b] = g * pb if gb is None else gb + g * pb
     return bar, partials
