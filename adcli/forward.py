@@ -15,41 +15,40 @@ if TYPE_CHECKING:
 
 
 def sweep(
-    graph: Graph, inputs: list[float], seed: int
-) -> tuple[list[float], list[float | None], list[tuple[float, ...] | None]]:
-    """Values, tangents in the direction of input ``seed``, and the local partials used."""
+    graph: Graph, inputs: list[float], seed: int, record: bool = False
+) -> tuple[list[float], list[float | None], list[tuple[float | None, ...] | None] | None]:
+    """Values and tangents in the direction of input ``seed``; with ``record``, the local partials used."""
     values = inputs + graph.const_values
     dot: list[float | None] = [None] * graph.n_leaves
     dot[seed] = 1.0
-    partials: list[tuple[float, ...] | None] = [None] * graph.n_leaves
-    for (f, a, b), (d, _, _) in zip(graph.code, graph.partial_code, strict=True):
+    partials: list | None = [None] * graph.n_leaves if record else None
+    for (f, a, b), (ra, rb, _, _) in zip(graph.code, graph.rules, strict=True):
+        va = values[a]
+        ta = dot[a]
+        pa = pb = None
         if b < 0:
-            va = values[a]
             v = f(va)
             values.append(v)
-            ta = dot[a]
             if ta is None:
                 dot.append(None)
-                partials.append(None)
             else:
-                p = d if d.__class__ is tuple else (d(va, v),)
-                dot.append(p[0] * ta)
-                partials.append(p)
-            continue
-        va, vb = values[a], values[b]
-        v = f(va, vb)
-        values.append(v)
-        ta, tb = dot[a], dot[b]
-        if ta is None and tb is None:
-            dot.append(None)
-            partials.append(None)
-            continue
-        p = d if d.__class__ is tuple else d(va, vb, v)
-        partials.append(p)
-        if tb is None:
-            dot.append(p[0] * ta)
-        elif ta is None:
-            dot.append(p[1] * tb)
+                pa = ra if ra.__class__ is float else ra(va, v)
+                dot.append(pa * ta)
         else:
-            dot.append(p[0] * ta + p[1] * tb)
+            vb = values[b]
+            v = f(va, vb)
+            values.append(v)
+            tb = dot[b]
+            if ta is not None:
+                pa = ra if ra.__class__ is float else ra(va, vb, v)
+            if tb is not None:
+                pb = rb if rb.__class__ is float else rb(va, vb, v)
+            if tb is None:
+                dot.append(None if ta is None else pa * ta)
+            elif ta is None:
+                dot.append(pb * tb)
+            else:
+                dot.append(pa * ta + pb * tb)
+        if record:
+            partials.append(None if pa is None and pb is None else ((pa,) if b < 0 else (pa, pb)))
     return values, dot, partials

@@ -44,19 +44,17 @@ class Graph:
         self.n_inputs = len(variables)
         self.n_leaves = self.n_inputs + len(const_values)
         # What the engines run, one entry per operation: (value function, first argument,
-        # second argument or -1), and the same with the partials rule (or constant partials).
-        self.partial_code = [
-            (op.partials, a[0], a[1] if len(a) > 1 else -1)
-            for op, a in zip(ops[self.n_leaves :], args[self.n_leaves :], strict=True)
-        ]
+        # second argument or -1) and (∂/∂first rule, ∂/∂second rule or None, first, second).
+        self.code = []
+        self.rules = []
+        for op, a in zip(ops[self.n_leaves :], args[self.n_leaves :], strict=True):
+            b = a[1] if len(a) > 1 else -1
+            self.code.append((op.value, a[0], b))
+            self.rules.append((op.partials[0], op.partials[1] if b >= 0 else None, a[0], b))
         # Which nodes depend on some input; nodes that do not (2*pi, say) carry no derivative.
         self.varies = [True] * self.n_inputs + [False] * (self.n_leaves - self.n_inputs)
-        for _, a, b in self.partial_code:
+        for _, a, b in self.code:
             self.varies.append(self.varies[a] or (b >= 0 and self.varies[b]))
-        self.code = [
-            (op.value, a[0], a[1] if len(a) > 1 else -1)
-            for op, a in zip(ops[self.n_leaves :], args[self.n_leaves :], strict=True)
-        ]
 
     def __len__(self) -> int:
         return len(self.ops)
@@ -105,18 +103,21 @@ class Graph:
         return sweep(self, self.input_values(point))[self.output]
 
     def differentiate(
-        self, point: Mapping[str, float], mode: str = "reverse", wrt: Iterable[str] | None = None
+        self, point: Mapping[str, float], mode: str = "reverse", wrt: Iterable[str] | None = None, record: bool = True
     ) -> Result:
-        """Value, gradient, trace and warnings at ``point``, by forward or reverse mode."""
+        """Value, gradient, trace and warnings at ``point``, by forward or reverse mode.
+
+        ``record=False`` skips keeping each step's local partials (a trace needs them).
+        """
         from .result import differentiate
 
-        return differentiate(self, point, mode, wrt)
+        return differentiate(self, point, mode, wrt, record)
 
     def gradient(
         self, point: Mapping[str, float], mode: str = "reverse", wrt: Iterable[str] | None = None
     ) -> dict[str, float]:
         """The gradient at ``point`` as {variable: ∂f/∂variable}, in order of first appearance."""
-        return self.differentiate(point, mode, wrt).gradient
+        return self.differentiate(point, mode, wrt, record=False).gradient
 
     # Text.
 

@@ -4,12 +4,13 @@ Each entry states an operation's arity, its value, its local partial derivatives
 and how it prints. The parser, both engines, the renderers, ``adcli functions`` and
 the tests all read this table; adding a function is adding one entry here.
 
-Partial derivatives take the argument values and the operation's own value ``v``
-(so ``exp`` can reuse it): a unary rule is ``d(a, v) -> ∂v/∂a``, a binary rule is
-``d(a, b, v) -> (∂v/∂a, ∂v/∂b)``. A linear operation (add, sub, neg) states its
-constant partials as a tuple instead, so the engines need no call for it (as JAX's
-``deflinear``). The ``rule`` strings say the same in words, in terms of ``a``, ``b``
-and ``v``; they are what people read.
+Each operation has one partial-derivative rule per argument (as HIPS autograd's
+``defvjp``): a rule takes the argument values and the operation's own value ``v``
+(so ``exp`` can reuse it) and returns ∂v/∂(that argument); a constant partial, as
+for add, sub and neg, is the number itself. One rule per argument lets the engines
+skip the arguments that carry no derivative: ``x^2`` never computes ∂/∂2 = v·ln x.
+The ``rule`` strings say the same in words, in terms of ``a``, ``b`` and ``v``;
+they are what people read.
 
 Conventions at points where a derivative does not exist are chosen once here and
 hold in both modes (see "Numerical conventions" in the README).
@@ -38,7 +39,7 @@ class Op:
     name: str
     arity: int
     value: Callable[..., float]
-    partials: Callable[..., object] | tuple[float, ...]  # a rule, or a linear operation's constants
+    partials: tuple[Callable[..., float] | float, ...]  # ∂v/∂(each argument): a rule or a constant
     rule: tuple[str, ...]  # ∂v/∂a (, ∂v/∂b) as text, in terms of a, b, v
     summary: str
     symbol: str = ""  # infix or prefix operator; empty for a function call
@@ -49,11 +50,9 @@ class Op:
         return not self.symbol
 
     def local_partials(self, *args: float) -> tuple[float, ...]:
-        """∂v/∂(each argument) at ``args``, whichever form the table gives them in."""
-        if isinstance(self.partials, tuple):
-            return self.partials
-        d = self.partials(*args, self.value(*args))
-        return d if isinstance(d, tuple) else (d,)
+        """∂v/∂(each argument) at ``args``."""
+        v = self.value(*args)
+        return tuple(d if isinstance(d, float) else d(*args, v) for d in self.partials)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,64 +70,56 @@ CONST = Leaf("const")
 # Partial-derivative rules that need more than one line.
 
 
-def _d_div(a: float, b: float, v: float) -> tuple[float, float]:
-    return ieee.div(1.0, b), -ieee.div(v, b)
-
-
-def _d_pow(x: float, y: float, v: float) -> tuple[float, float]:
-    # ∂/∂x = y·x^(y-1), taken as 0 when y == 0 (x^0 is constant);
-    # ∂/∂y = v·ln x, taken as 0 when x == 0 (0^y is 0 for every y > 0).
-    # Written out rather than through ieee.pow/ieee.log: it is the hottest rule.
+def _d_pow_base(x: float, y: float, v: float) -> float:
+    """y·x^(y-1), taken as 0 when y == 0 (x^0 is constant, even at x = 0)."""
     if y == 0.0:
-        dx = 0.0
-    else:
-        try:
-            dx = y * math.pow(x, y - 1.0)
-        except (ValueError, OverflowError):
-            dx = y * ieee.pow(x, y - 1.0)
+        return 0.0
+    try:  # math.pow directly: this is the hottest rule; ieee.pow only on the rare failure
+        return y * math.pow(x, y - 1.0)
+    except (ValueError, OverflowError):
+        return y * ieee.pow(x, y - 1.0)
+
+
+def _d_pow_exponent(x: float, y: float, v: float) -> float:
+    """v·ln x, taken as 0 when x == 0 (0^y is 0 for every y > 0); nan for a negative base."""
     if x > 0.0:
-        return dx, v * math.log(x)
-    return dx, (0.0 if x == 0.0 else math.nan)  # ln of a negative number (or of nan) is nan
+        return v * math.log(x)
+    return 0.0 if x == 0.0 else math.nan
 
 
-def _d_min(a: float, b: float, v: float) -> tuple[float, float]:
+def _d_min_a(a: float, b: float, v: float) -> float:
+    """1 where a is the smaller, 0 where b is; a tie splits evenly, so min(x, x) has slope 1."""
     if a < b:
-        return 1.0, 0.0
+        return 1.0
     if b < a:
-        return 0.0, 1.0
-    if a == b:
-        return 0.5, 0.5  # a tie splits the derivative evenly, so min(x, x) has slope 1
-    return math.nan, math.nan
+        return 0.0
+    return 0.5 if a == b else math.nan
 
 
-def _d_max(a: float, b: float, v: float) -> tuple[float, float]:
+def _d_max_a(a: float, b: float, v: float) -> float:
     if a > b:
-        return 1.0, 0.0
+        return 1.0
     if b > a:
-        return 0.0, 1.0
-    if a == b:
-        return 0.5, 0.5
-    return math.nan, math.nan
+        return 0.0
+    return 0.5 if a == b else math.nan
 
 
-def _d_atan2(y: float, x: float, v: float) -> tuple[float, float]:
+def _d_atan2_y(y: float, x: float, v: float) -> float:
     h = math.hypot(x, y)
-    return ieee.div(ieee.div(x, h), h), -ieee.div(ieee.div(y, h), h)
+    return ieee.div(ieee.div(x, h), h)  # x/(x²+y²) without overflowing x²
 
 
-def _d_hypot(x: float, y: float, v: float) -> tuple[float, float]:
-    if v == 0.0:
-        return 0.0, 0.0  # the cone's tip: 0, as for abs at 0
-    return ieee.div(x, v), ieee.div(y, v)
+def _d_atan2_x(y: float, x: float, v: float) -> float:
+    h = math.hypot(x, y)
+    return -ieee.div(ieee.div(y, h), h)
+
+
+def _d_hypot_x(x: float, y: float, v: float) -> float:
+    return ieee.div(x, v) if v != 0.0 else 0.0  # the cone's tip: 0, as for abs at 0
 
 
 def _log_base(x: float, b: float) -> float:
     return ieee.div(ieee.log(x), ieee.log(b))
-
-
-def _d_log_base(x: float, b: float, v: float) -> tuple[float, float]:
-    ln_b = ieee.log(b)
-    return ieee.div(1.0, x * ln_b), -ieee.div(v, b * ln_b)
 
 
 def _zero(a: float, v: float) -> float:
@@ -140,7 +131,7 @@ def _step(a: float, v: float) -> float:
 
 
 def _u(name, value, partial, rule, summary):
-    return Op(name, 1, value, partial, (rule,), summary)
+    return Op(name, 1, value, (partial,), (rule,), summary)
 
 
 def _b(name, value, partials, rules, summary, symbol="", precedence=ATOM):
@@ -151,10 +142,26 @@ OPERATIONS: tuple[Op, ...] = (
     # Operators.
     _b("add", lambda a, b: a + b, (1.0, 1.0), ("1", "1"), "a + b", "+", SUM),
     _b("sub", lambda a, b: a - b, (1.0, -1.0), ("1", "-1"), "a - b", "-", SUM),
-    _b("mul", lambda a, b: a * b, lambda a, b, v: (b, a), ("b", "a"), "a * b", "*", PRODUCT),
-    _b("div", ieee.div, _d_div, ("1/b", "-v/b"), "a / b", "/", PRODUCT),
+    _b("mul", lambda a, b: a * b, (lambda a, b, v: b, lambda a, b, v: a), ("b", "a"), "a * b", "*", PRODUCT),
+    _b(
+        "div",
+        ieee.div,
+        (lambda a, b, v: ieee.div(1.0, b), lambda a, b, v: -ieee.div(v, b)),
+        ("1/b", "-v/b"),
+        "a / b",
+        "/",
+        PRODUCT,
+    ),
     Op("neg", 1, lambda a: -a, (-1.0,), ("-1",), "-a", "-", UNARY),
-    _b("pow", ieee.pow, _d_pow, ("b·a^(b-1)", "v·ln(a)"), "a ^ b, also a ** b and pow(a, b)", "^", POWER),
+    _b(
+        "pow",
+        ieee.pow,
+        (_d_pow_base, _d_pow_exponent),
+        ("b·a^(b-1)", "v·ln(a)"),
+        "a ^ b, also a ** b and pow(a, b)",
+        "^",
+        POWER,
+    ),
     # Functions of one argument.
     _u("sin", ieee.sin, lambda a, v: ieee.cos(a), "cos(a)", "sine"),
     _u("cos", ieee.cos, lambda a, v: -ieee.sin(a), "-sin(a)", "cosine"),
@@ -206,11 +213,29 @@ OPERATIONS: tuple[Op, ...] = (
         "complementary error function",
     ),
     # Functions of two arguments.
-    _b("min", ieee.minimum, _d_min, ("1 if a < b, ½ if a = b", "1 if b < a, ½ if a = b"), "smaller of a, b"),
-    _b("max", ieee.maximum, _d_max, ("1 if a > b, ½ if a = b", "1 if b > a, ½ if a = b"), "larger of a, b"),
-    _b("atan2", math.atan2, _d_atan2, ("b/(a²+b²)", "-a/(a²+b²)"), "angle of the point (b, a)"),
-    _b("hypot", math.hypot, _d_hypot, ("a/v", "b/v"), "√(a²+b²)"),
-    _b("logb", _log_base, _d_log_base, ("1/(a·ln b)", "-v/(b·ln b)"), "log(a, b): logarithm of a to base b"),
+    _b(
+        "min",
+        ieee.minimum,
+        (_d_min_a, lambda a, b, v: _d_min_a(b, a, v)),
+        ("1 if a < b, ½ if a = b", "1 if b < a, ½ if a = b"),
+        "smaller of a, b",
+    ),
+    _b(
+        "max",
+        ieee.maximum,
+        (_d_max_a, lambda a, b, v: _d_max_a(b, a, v)),
+        ("1 if a > b, ½ if a = b", "1 if b > a, ½ if a = b"),
+        "larger of a, b",
+    ),
+    _b("atan2", math.atan2, (_d_atan2_y, _d_atan2_x), ("b/(a²+b²)", "-a/(a²+b²)"), "angle of the point (b, a)"),
+    _b("hypot", math.hypot, (_d_hypot_x, lambda x, y, v: _d_hypot_x(y, x, v)), ("a/v", "b/v"), "√(a²+b²)"),
+    _b(
+        "logb",
+        _log_base,
+        (lambda x, b, v: ieee.div(1.0, x * ieee.log(b)), lambda x, b, v: -ieee.div(v, b * ieee.log(b))),
+        ("1/(a·ln b)", "-v/(b·ln b)"),
+        "log(a, b): logarithm of a to base b",
+    ),
 )
 
 BY_NAME: dict[str, Op] = {op.name: op for op in OPERATIONS}

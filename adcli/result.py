@@ -19,7 +19,8 @@ class Result:
     """What an engine computed at a point; renderers display it and never recompute it.
 
     ``partials[i]`` holds the local partial derivatives ∂vᵢ/∂(each argument) that the
-    engine multiplied in at operation i (``None`` where it needed none).
+    engine multiplied in at operation i: ``None`` for a node it passed over, and ``None``
+    in the place of an argument that carries no derivative (a constant, a fixed input).
     """
 
     graph: Graph
@@ -28,7 +29,7 @@ class Result:
     wrt: tuple[str, ...]
     values: list[float]
     gradient: dict[str, float]
-    partials: list[tuple[float, ...] | None]
+    partials: list[tuple[float | None, ...] | None] | None  # None when not recorded
     tangents: dict[str, list[float | None]] | None = None  # forward mode: one list per variable
     adjoints: list[float | None] | None = None  # reverse mode
     warnings: list[str] = field(default_factory=list)
@@ -38,33 +39,56 @@ class Result:
         return self.values[self.graph.output]
 
 
-def differentiate(graph: Graph, point: Mapping[str, float], mode: str, wrt: Iterable[str] | None) -> Result:
-    """Run the chosen engine at ``point`` for the variables ``wrt`` (all when None)."""
+def differentiate(
+    graph: Graph, point: Mapping[str, float], mode: str, wrt: Iterable[str] | None, record: bool = True
+) -> Result:
+    """Run the chosen engine at ``point`` for the variables ``wrt`` (all when None).
+
+    With ``record`` the result keeps the local partials every step multiplied in (what a
+    trace shows); without it the sweep is faster, and is run again recording only if a
+    derivative comes out non-finite and the warning must say where.
+    """
     if mode not in ("reverse", "forward"):
         raise AdcliError(f"mode must be 'reverse' or 'forward', not {mode!r}")
     inputs = graph.input_values(point)
     seeds = graph.variable_nodes(wrt)
-    names = graph.variables
-    point_used = dict(zip(names, inputs, strict=True))
-    wrt_names = tuple(names[s] for s in seeds)
     active = graph.varies if len(seeds) == graph.n_inputs else primal.active_nodes(graph, seeds)
-    if mode == "forward" and seeds:
-        tangents, partials, gradient = {}, [None] * len(graph), {}
-        for seed in seeds:
-            values, dot, used = forward.sweep(graph, inputs, seed)
-            tangents[names[seed]] = dot
-            gradient[names[seed]] = _zero_if_none(dot[graph.output])
-            partials = [p if p is not None else q for p, q in zip(partials, used, strict=True)]
-        result = Result(graph, mode, point_used, wrt_names, values, gradient, partials, tangents=tangents)
-    else:
-        values = primal.sweep(graph, inputs)
-        bar, partials = reverse.adjoints(graph, values, active)
-        gradient = {names[s]: _zero_if_none(bar[s]) for s in seeds}
-        result = Result(graph, mode, point_used, wrt_names, values, gradient, partials, adjoints=bar)
-        if mode == "forward":
-            result.adjoints, result.tangents = None, {}
+    result = _run(graph, mode, inputs, seeds, active, record)
+    if not record and not _finite(sum(result.gradient.values())):
+        result = _run(graph, mode, inputs, seeds, active, True)
     result.warnings = nonfinite_warnings(result, active)
     return result
+
+
+def _run(graph: Graph, mode: str, inputs: list[float], seeds: list[int], active: list[bool], record: bool) -> Result:
+    names = graph.variables
+    point = dict(zip(names, inputs, strict=True))
+    wrt = tuple(names[s] for s in seeds)
+    if mode == "forward" and seeds:
+        tangents, gradient, partials = {}, {}, None
+        for seed in seeds:
+            values, dot, used = forward.sweep(graph, inputs, seed, record)
+            tangents[names[seed]] = dot
+            gradient[names[seed]] = _zero_if_none(dot[graph.output])
+            partials = used if partials is None else _merge(partials, used) if record else None
+        return Result(graph, mode, point, wrt, values, gradient, partials, tangents=tangents)
+    values = primal.sweep(graph, inputs)
+    if mode == "forward":  # no variables to seed: nothing to sweep
+        return Result(graph, mode, point, wrt, values, {}, [None] * len(values) if record else None, tangents={})
+    bar, partials = reverse.adjoints(graph, values, active, record)
+    gradient = {names[s]: _zero_if_none(bar[s]) for s in seeds}
+    return Result(graph, mode, point, wrt, values, gradient, partials, adjoints=bar)
+
+
+def _merge(partials: list, more: list) -> list:
+    """Each sweep of forward mode fills the partials toward its own seed's dependents."""
+    merged = []
+    for p, q in zip(partials, more, strict=True):
+        if p is None or q is None:
+            merged.append(p if q is None else q)
+        else:
+            merged.append(tuple(x if x is not None else y for x, y in zip(p, q, strict=True)))
+    return merged
 
 
 def _zero_if_none(x: float | None) -> float:
@@ -96,7 +120,7 @@ def nonfinite_warnings(result: Result, active: list[bool]) -> list[str]:
         if local is None or not needed[i]:
             continue
         for a, p in zip(graph.args[i], local, strict=True):
-            if active[a] and not _finite(p):
+            if p is not None and active[a] and not _finite(p):
                 warnings.append(
                     f"the derivative of {_where(graph, i)} with respect to "
                     f"{graph.expression(a, 30)} is {_word(p)}: the first that is not finite"

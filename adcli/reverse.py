@@ -15,30 +15,32 @@ if TYPE_CHECKING:
 
 
 def adjoints(
-    graph: Graph, values: list[float], active: list[bool]
-) -> tuple[list[float | None], list[tuple[float, ...] | None]]:
-    """The adjoint ∂y/∂vᵢ of every node, and the local partials the sweep used."""
+    graph: Graph, values: list[float], active: list[bool], record: bool = False
+) -> tuple[list[float | None], list[tuple[float | None, ...] | None] | None]:
+    """The adjoint ∂y/∂vᵢ of every node; with ``record``, also the local partials used."""
     n, first, output = len(values), graph.n_leaves, graph.output
-    code = graph.partial_code  # entry k is node first + k
+    rules = graph.rules  # entry k is node first + k
     bar: list[float | None] = [None] * n
-    partials: list[tuple[float, ...] | None] = [None] * n
+    partials: list | None = [None] * n if record else None
     if active[output]:
         bar[output] = 1.0
     for i in range(output, first - 1, -1):
         g = bar[i]
         if g is None:
             continue
-        d, a, b = code[i - first]
-        if b < 0:  # an active unary operation has an active argument
-            p = partials[i] = d if d.__class__ is tuple else (d(values[a], values[i]),)
-            ga = bar[a]
-            bar[a] = g * p[0] if ga is None else ga + g * p[0]
-            continue
-        pa, pb = partials[i] = d if d.__class__ is tuple else d(values[a], values[b], values[i])
+        ra, rb, a, b = rules[i - first]
+        pa = pb = None
         if active[a]:
+            if ra.__class__ is float:
+                pa = ra
+            else:
+                pa = ra(values[a], values[i]) if b < 0 else ra(values[a], values[b], values[i])
             ga = bar[a]
             bar[a] = g * pa if ga is None else ga + g * pa
-        if active[b]:
+        if b >= 0 and active[b]:
+            pb = rb if rb.__class__ is float else rb(values[a], values[b], values[i])
             gb = bar[b]
             bar[b] = g * pb if gb is None else gb + g * pb
+        if record:
+            partials[i] = (pa,) if b < 0 else (pa, pb)
     return bar, partials

@@ -1,0 +1,117 @@
+"""Scale: the n-variable Rosenbrock function as one formula, reverse gradient at x_i = 0.5.
+
+    python bench/bench_rosenbrock.py [--sizes 1000,2500,5000,10000] [--repeat 3]
+
+End to end, as whole processes: `adcli grad @file --at @point.json --json` against
+CasADi building the same scalar graph in a Python loop and evaluating its gradient
+(target: adcli at most 0.6x CasADi at n = 10,000). Then, in process on the n = 10,000
+graph: a reverse gradient against a plain evaluation (target: at most 3x). Time and
+peak memory per variable show whether cost grows linearly with n.
+Needs the bench extra: pip install ".[bench]".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CASADI = """
+import sys, casadi as ca
+n = int(sys.argv[1])
+x = [ca.SX.sym(f"x{i}") for i in range(n)]
+f = 0
+for i in range(n - 1):
+    f = f + 100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2
+X = ca.vertcat(*x)
+g = ca.Function("g", [X], [f, ca.gradient(f, X)])
+value, gradient = g([0.5] * n)
+print(float(value), float(gradient[0]))
+"""
+
+
+def rosenbrock(n: int) -> str:
+    return " + ".join(f"100*(x{i + 1} - x{i}^2)^2 + (1 - x{i})^2" for i in range(n - 1))
+
+
+def run(cmd: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak resident memory (KiB) of one process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"failed: {' '.join(cmd[:3])} ...")
+    return elapsed, usage.ru_maxrss
+
+
+def best(cmd: list[str], repeat: int) -> tuple[float, int]:
+    runs = [run(cmd) for _ in range(repeat)]
+    return min(t for t, _ in runs), max(m for _, m in runs)
+
+
+def adcli_script() -> str:
+    script = Path(sys.executable).with_name("adcli")
+    return str(script) if script.exists() else "adcli"
+
+
+def end_to_end(sizes: list[int], repeat: int, folder: Path) -> None:
+    print(f"{'n':>6}{'KB':>6}{'adcli s':>9}{'CasADi s':>10}{'ratio':>7}{'adcli µs/var':>14}{'adcli MiB':>11}")
+    for n in sizes:
+        formula, point = folder / f"rosen{n}.txt", folder / f"point{n}.json"
+        formula.write_text(rosenbrock(n))
+        point.write_text(json.dumps({f"x{i}": 0.5 for i in range(n)}))
+        ours, memory = best([adcli_script(), "grad", f"@{formula}", "--at", f"@{point}", "--json"], repeat)
+        theirs, _ = best([sys.executable, "-c", CASADI, str(n)], repeat)
+        size = formula.stat().st_size // 1000
+        print(
+            f"{n:>6}{size:>6}{ours:>9.3f}{theirs:>10.3f}{ours / theirs:>7.2f}"
+            f"{ours / n * 1e6:>14.1f}{memory / 1024:>11.1f}"
+        )
+    print("best of", repeat, "runs each; ratio = adcli / CasADi (target ≤ 0.60 at n = 10,000)")
+
+
+def in_process(n: int, repeat: int) -> None:
+    import adcli
+
+    graph = adcli.parse(rosenbrock(n))
+    point = {f"x{i}": 0.5 for i in range(n)}
+
+    def timed(fn) -> float:
+        samples = []
+        for _ in range(repeat):
+            start = time.process_time()
+            fn()
+            samples.append(time.process_time() - start)
+        return min(samples)
+
+    start = time.process_time()
+    adcli.parse(rosenbrock(n))
+    parse = time.process_time() - start
+    evaluation = timed(lambda: graph.evaluate(point))
+    reverse = timed(lambda: graph.gradient(point, mode="reverse"))
+    print(f"\nin process, n = {n}: {len(graph)} nodes, {graph.operation_count} operations")
+    print(f"{'step':<22}{'ms':>9}{'× evaluation':>14}")
+    for name, seconds in [("parse", parse), ("plain evaluation", evaluation), ("reverse gradient", reverse)]:
+        print(f"{name:<22}{seconds * 1e3:>9.1f}{seconds / evaluation:>14.2f}")
+    print(f"CPU time, best of {repeat}; target: reverse gradient ≤ 3× plain evaluation")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,2500,5000,10000")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    with tempfile.TemporaryDirectory() as folder:
+        end_to_end(sizes, args.repeat, Path(folder))
+    in_process(max(sizes), max(args.repeat, 9))
+
+
+if __name__ == "__main__":
+    main()

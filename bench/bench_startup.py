@@ -1,0 +1,58 @@
+"""Cold start: one small gradient as a whole process, adcli against HIPS autograd.
+
+    python bench/bench_startup.py [--rounds 30]
+
+Both commands run alternately in the same loop, so machine noise hits both alike;
+the table reports medians and the ratio adcli / autograd (target: at most 0.6).
+Needs the bench extra: pip install ".[bench]".
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+AUTOGRAD = "from autograd import grad; f=lambda x,y:(x+y)*(x-y); print(f(3.,2.), grad(f,0)(3.,2.), grad(f,1)(3.,2.))"
+
+
+def adcli_command() -> list[str]:
+    """The installed adcli script beside this Python, as a user runs it."""
+    script = Path(sys.executable).with_name("adcli")
+    found = str(script) if script.exists() else shutil.which("adcli")
+    if not found:
+        sys.exit("adcli is not installed in this environment: pip install '.[bench]'")
+    return [found, "grad", "(x+y)*(x-y)", "--at", "x=3,y=2", "--json"]
+
+
+def wall(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=30)
+    rounds = parser.parse_args().rounds
+    commands = {"adcli grad ... --json": adcli_command(), "autograd one-liner": [sys.executable, "-c", AUTOGRAD]}
+    for cmd in commands.values():  # warm the file cache and compiled bytecode
+        wall(cmd)
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(rounds):
+        for name, cmd in commands.items():
+            times[name].append(wall(cmd))
+    base = statistics.median(times["autograd one-liner"])
+    print(f"{'command':<24}{'median ms':>11}{'min ms':>9}{'ratio':>8}")
+    for name, samples in times.items():
+        median = statistics.median(samples)
+        print(f"{name:<24}{median * 1e3:>11.1f}{min(samples) * 1e3:>9.1f}{median / base:>8.2f}")
+    print(f"\n{rounds} alternating rounds; ratio = median / autograd's median (target ≤ 0.60)")
+
+
+if __name__ == "__main__":
+    main()
