@@ -1,10 +1,10 @@
 """Formula text -> graph, by the LALR tables Lark compiled from grammar/adcli.lark.
 
-The fast path runs those tables in a small loop that calls the graph builder on
-every reduction, as Lark's inline transformer would; it needs no Lark import and
-handles a 400 KB formula in well under a second. When the text is not valid,
-Lark itself re-parses it to explain the error (expected tokens, and a friendly
-message picked by example with ``match_examples``).
+A small loop runs those tables and calls the graph builder on every reduction, as
+Lark's inline transformer would; it needs no Lark import and handles a 400 KB
+formula in well under a second. When the text is not valid, the loop knows where
+and what the state accepted; Lark re-parses the text only to pick a friendly
+message by example (``match_examples``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 
 from . import _tables
 from .builder import GraphBuilder
-from .errors import ParseError
+from .errors import AdcliError, ParseError
 from .graph import Graph
 from .separators import fold_separators
 
@@ -23,9 +23,19 @@ _ACTIONS = _tables.ACTIONS
 _RULES = _tables.RULES
 _END_STATE = _tables.END_STATE
 
+# Limits (see "Limits" in the README). Beyond the first, formulas are refused before
+# parsing; beyond the second, a syntax error skips Lark's example matching, which
+# re-parses the whole text and would take seconds per megabyte.
+MAX_FORMULA_CHARS = 64 * 2**20
+EXAMPLE_MATCHING_CHARS = 2**20
+
 
 class _Invalid(Exception):
-    """The fast path met text the grammar rejects; Lark will say why."""
+    """Where the fast path stopped: a character no token matches, or a token no rule takes."""
+
+    def __init__(self, pos: int, kind: str | None = None, text: str = "", expected: tuple[str, ...] = ()):
+        super().__init__(pos)
+        self.pos, self.kind, self.text, self.expected = pos, kind, text, expected
 
 
 def _tokens(text: str):
@@ -37,7 +47,7 @@ def _tokens(text: str):
             yield kind, match.group(), pos
         pos = match.end()
     if pos != len(text):
-        raise _Invalid
+        raise _Invalid(pos)
 
 
 def _kind(token) -> str:
@@ -45,18 +55,22 @@ def _kind(token) -> str:
 
 
 def _as_semicolon(token):
-    return "SEMICOLON", ";", token[2]
+    return "SEMICOLON", token[1], token[2]  # keeps the newline's text, for error messages
 
 
 def parse(text: str) -> Graph:
     """Parse a formula (or a program of statements) into its computational graph."""
     if not text.strip():
         raise ParseError("the formula is empty", text, 0, hint='write an expression such as "x*y + sin(x)"')
+    if len(text) > MAX_FORMULA_CHARS:
+        raise AdcliError(
+            f"the formula has {len(text):,} characters; adcli reads formulas of at most {MAX_FORMULA_CHARS:,}"
+        )
     builder = GraphBuilder(text)
     try:
         output = _run(text, builder)
-    except _Invalid:
-        raise explain(text) from None
+    except _Invalid as invalid:
+        raise syntax_error(text, invalid) from None
     return builder.finish(output)
 
 
@@ -73,7 +87,7 @@ def _run(text: str, builder: GraphBuilder):
         while True:
             action = actions[states[-1]].get(kind)
             if action is None:
-                raise _Invalid
+                raise _Invalid(token[2], kind, token[1], _terminals(actions[states[-1]]))
             if action >= 0:
                 states.append(action)
                 values.append(token)
@@ -82,9 +96,14 @@ def _run(text: str, builder: GraphBuilder):
     while states[-1] != _END_STATE:
         action = actions[states[-1]].get("$END")
         if action is None or action >= 0:
-            raise _Invalid
+            raise _Invalid(len(text), "$END", "", _terminals(actions[states[-1]]))
         _reduce(rules[-1 - action], states, values, actions)
     return values[-1]
+
+
+def _terminals(row: dict) -> tuple[str, ...]:
+    """The tokens a parser state accepts (rule names in the row are go-tos, not tokens)."""
+    return tuple(symbol for symbol in row if symbol.isupper() or symbol.startswith(("_", "$")))
 
 
 def _reduce(rule, states, values, actions) -> None:
@@ -155,52 +174,61 @@ _LOOKALIKES = {
 }
 
 
-def _describe_token(token) -> str:
-    if token.type == "$END":
+def _describe_token(kind: str, text: str) -> str:
+    if kind == "$END":
         return "end of the formula"
-    if token.type in ("NUMBER", "NAME"):
-        return f"{'number' if token.type == 'NUMBER' else 'name'} '{token}'"
-    if token.type == "SEMICOLON" and token != ";":
-        return "a new line"
-    return f"'{token}'"
+    if kind in ("NUMBER", "NAME"):
+        return f"{'number' if kind == 'NUMBER' else 'name'} '{text}'"
+    if kind == "SEMICOLON" and text != ";":
+        return "new line"
+    return f"'{text}'"
 
 
 def _expected(names) -> str:
-    words = sorted({_TOKEN_WORDS.get(n, n) for n in names if n not in ("NL",)})
+    words = sorted({_TOKEN_WORDS.get(n, n) for n in names if n != "NL"})
     if not words:
         return ""
     return words[0] if len(words) == 1 else "one of: " + ", ".join(words)
 
 
-def explain(text: str) -> ParseError:
-    """Re-parse invalid text with Lark and turn its exception into a ParseError."""
-    from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+def _character_error(text: str, pos: int) -> ParseError:
+    ch = text[pos]
+    shown = repr(ch)[1:-1] if not ch.isprintable() else ch
+    hint = _LOOKALIKES.get(ch)
+    if hint is not None:
+        hint = f"use {hint}"
+    elif not ch.isascii():
+        hint = "only ASCII letters, digits and the operators + - * / ^ ( ) , = ; may appear"
+    return ParseError(f"unexpected character '{shown}' (U+{ord(ch):04X})", text, pos, hint=hint)
+
+
+def syntax_error(text: str, invalid: _Invalid) -> ParseError:
+    """The message for text the grammar rejects: what came, what was expected, and a hint."""
+    if invalid.kind is None:
+        return _character_error(text, invalid.pos)
+    pos = len(text.rstrip()) if invalid.kind == "$END" else invalid.pos
+    hint = known_mistake(text) if len(text) <= EXAMPLE_MATCHING_CHARS else None
+    return ParseError(
+        f"unexpected {_describe_token(invalid.kind, invalid.text)}",
+        text,
+        pos,
+        hint=hint,
+        expected=_expected(invalid.expected),
+    )
+
+
+def known_mistake(text: str) -> str | None:
+    """Lark re-parses the text and names the known mistake whose error state it shares."""
+    from lark.exceptions import UnexpectedCharacters, UnexpectedInput
 
     from .tables import lark_parser
 
     lark = lark_parser()
     try:
         lark.parse(text)
-    except UnexpectedCharacters as error:
-        ch = text[error.pos_in_stream]
-        shown = repr(ch)[1:-1] if not ch.isprintable() else ch
-        hint = _LOOKALIKES.get(ch)
-        if hint is None and not ch.isascii():
-            hint = "only ASCII letters, digits and the operators + - * / ^ ( ) , = ; may appear"
-        elif hint is not None:
-            hint = f"use {hint}"
-        return ParseError(f"unexpected character '{shown}' (U+{ord(ch):04X})", text, error.pos_in_stream, hint=hint)
+    except UnexpectedCharacters:
+        return None
     except UnexpectedInput as error:
-        pos = error.pos_in_stream if error.pos_in_stream is not None else len(text)
-        token = getattr(error, "token", None)
-        what = _describe_token(token) if token is not None else "end of the formula"
         # use_accepts=False: with it, Lark 1.3's debug logging formats a ParserState with %d and raises.
-        hint = error.match_examples(lark.parse, _EXAMPLES, use_accepts=False)
-        expected = _expected(error.accepts or error.expected) if isinstance(error, UnexpectedToken) else None
-        if token is not None and token.type == "$END":
-            pos = len(text.rstrip())
-        return ParseError(f"unexpected {what}", text, pos, hint=hint, expected=expected)
-    # Lark accepted what the fast path rejected: the tables are stale.
-    return ParseError(
-        "internal error: the parse tables disagree with the grammar (run python -m adcli.tables)", text, 0
-    )
+        return error.match_examples(lark.parse, _EXAMPLES, use_accepts=False)
+    return None

@@ -5,10 +5,11 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lark.exceptions import UnexpectedInput, UnexpectedToken
 
 import adcli
 from adcli import _tables, tables
-from adcli.parser import explain
+from adcli.parser import _expected, known_mistake
 
 
 def value(text: str, **point: float) -> float:
@@ -179,30 +180,27 @@ ALPHABET = st.sampled_from([*"xy12.e+-*/^(),;= \n", "sin", "**", "pi", "max", "#
 @settings(max_examples=300, deadline=None)
 @given(st.lists(ALPHABET, max_size=14).map("".join))
 def test_fast_parser_accepts_exactly_what_lark_accepts(text):
-    """The table-driven parser and Lark's own parser agree on every string."""
-    lark = tables.lark_parser()
+    """The table-driven parser and Lark's own parser agree on every string, and on its errors."""
+    lark_error = fast_error = None
     try:
-        lark.parse(text)
-        lark_ok = True
-    except Exception:
-        lark_ok = False
+        tables.lark_parser().parse(text)
+    except UnexpectedInput as error:
+        lark_error = error
     try:
         adcli.parse(text)
-        fast_ok = True
     except adcli.ParseError as error:
-        fast_ok = False
-        # A formula Lark accepts can still be refused by the builder (unknown name, arity...),
-        # never by the grammar.
-        if lark_ok:
-            assert (
-                "takes" in error.message
-                or "function" in error.message
-                or "assign" in error.message
-                or ("defined" in error.message or "input before" in error.message or "empty" in error.message)
-            ), error.message
-    if fast_ok:
-        assert lark_ok, text
+        fast_error = error
+    if lark_error is None and fast_error is not None:
+        # Only the builder may refuse what the grammar accepts (a name, an arity, an assignment).
+        builder_words = ("takes", "function", "assign", "defined", "input before", "empty", "constant")
+        assert any(word in fast_error.message for word in builder_words), fast_error.message
+    if lark_error is not None:
+        assert fast_error is not None, text
+    if isinstance(lark_error, UnexpectedToken) and fast_error.message.startswith("unexpected"):
+        assert fast_error.expected == _expected(lark_error.expected), text
+        at_end = lark_error.token.type == "$END"
+        assert fast_error.pos == (len(text.rstrip()) if at_end else lark_error.pos_in_stream), text
 
 
-def test_explain_is_only_for_invalid_text():
-    assert "internal error" in explain("x + 1").message
+def test_known_mistake_is_only_for_invalid_text():
+    assert known_mistake("x + 1") is None
