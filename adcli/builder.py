@@ -7,7 +7,6 @@ computes ``x+y`` once.
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from .errors import ParseError
@@ -20,6 +19,8 @@ Token = tuple[str, str, int]  # (terminal, text, position)
 
 
 def _suggest(name: str, choices) -> str:
+    import difflib  # only on the error path: it costs start-up time
+
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
     return f"did you mean {close[0]}?" if close else ""
 
@@ -135,8 +136,8 @@ class GraphBuilder:
             counts = " or ".join(str(k) for k in sorted(overloads))
             if name in FOLDABLE:
                 counts = "2 or more"
-            plural = "s" if n != 1 else ""
-            raise self._error(f"{name}() takes {counts} argument(s), not {n}", token, f"{n} argument{plural} given")
+            hint = "ln is the natural logarithm; for base b write log(x, b)" if name == "ln" and n == 2 else ""
+            raise self._error(f"{name}() takes {counts} argument(s), not {n}", token, hint)
         return self._node(op, tuple(arguments))
 
     # Statements.

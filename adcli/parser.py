@@ -60,8 +60,6 @@ def _as_semicolon(token):
 
 def parse(text: str) -> Graph:
     """Parse a formula (or a program of statements) into its computational graph."""
-    if not text.strip():
-        raise ParseError("the formula is empty", text, 0, hint='write an expression such as "x*y + sin(x)"')
     if len(text) > MAX_FORMULA_CHARS:
         raise AdcliError(
             f"the formula has {len(text):,} characters; adcli reads formulas of at most {MAX_FORMULA_CHARS:,}"
@@ -206,6 +204,8 @@ def syntax_error(text: str, invalid: _Invalid) -> ParseError:
     """The message for text the grammar rejects: what came, what was expected, and a hint."""
     if invalid.kind is None:
         return _character_error(text, invalid.pos)
+    if invalid.kind == "$END" and next(fold_separators(_tokens(text), _kind, _as_semicolon), None) is None:
+        return ParseError("the formula is empty", text, 0, hint='write an expression such as "x*y + sin(x)"')
     pos = len(text.rstrip()) if invalid.kind == "$END" else invalid.pos
     hint = known_mistake(text) if len(text) <= EXAMPLE_MATCHING_CHARS else None
     return ParseError(

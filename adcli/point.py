@@ -15,7 +15,8 @@ from .errors import ParseError, PointError
 
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_SPECIAL = {"Infinity": float("inf"), "-Infinity": float("-inf"), "NaN": float("nan")}
+_SPECIAL = {"Infinity": float("inf"), "-Infinity": float("-inf"), "NaN": float("nan")}  # JSON's spelling
+_IEEE_WORDS = re.compile(r"[+-]?(inf|infinity|nan)", re.IGNORECASE)  # --at x=inf, y=-inf, z=nan
 
 
 def parse_point(specs: Iterable[str]) -> dict[str, float]:
@@ -41,6 +42,8 @@ def _split(text: str) -> list[str]:
         elif depth == 0 and ch in ",\n":
             pieces.append(text[start:i])
             start = i + 1
+    if depth != 0:
+        raise PointError(f"--at '{text.strip()}': unbalanced parentheses")
     pieces.append(text[start:])
     return [p.strip() for p in pieces if p.strip()]
 
@@ -54,7 +57,10 @@ def _text_pairs(text: str) -> list[tuple[str, float]]:
         name, sep, value = piece.partition("=")
         name = name.strip()
         if not sep:
-            raise PointError(f"--at '{piece}' is not name=value (e.g. x=3)")
+            hint = f": write {piece.replace(':', '=', 1)}" if ":" in piece else " (e.g. x=3)"
+            raise PointError(f"--at '{piece}' is not name=value{hint}")
+        if "=" in value or ";" in value:
+            raise PointError(f"--at '{piece}': separate name=value pairs with commas")
         if not _NAME.fullmatch(name):
             raise PointError(f"--at '{piece}': '{name}' is not a variable name")
         pairs.append((name, constant_value(value.strip(), name)))
@@ -88,7 +94,7 @@ def _reject_constant(word: str):
 
 def constant_value(text: str, name: str = "value") -> float:
     """The value of a constant expression such as ``pi/4`` or ``-2``."""
-    if _PLAIN_NUMBER.fullmatch(text):
+    if _PLAIN_NUMBER.fullmatch(text) or _IEEE_WORDS.fullmatch(text):
         return float(text)
     if not text:
         raise PointError(f"--at {name}= has no value")
