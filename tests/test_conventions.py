@@ -56,6 +56,27 @@ def test_convention(mode, text, x, value, slope):
     assert close(result.gradient["x"], slope, rel=1e-15, abs_=0.0), result.gradient
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1/0", math.inf),
+        ("1/-0", -math.inf),
+        ("0/0", math.nan),
+        ("log(-1)", math.nan),
+        ("sqrt(-1)", math.nan),
+        ("asin(2)", math.nan),
+        ("(-8)^(1/3)", math.nan),
+        ("exp(1000)", math.inf),
+        ("10^400", math.inf),
+        ("1e200^3", math.inf),
+        ("exp(-1000)", 0.0),
+        ("log(0)", -math.inf),
+    ],
+)
+def test_constant_domain_edges(text, expected):
+    assert close(adcli.parse(text).evaluate({}), expected, rel=0.0, abs_=0.0)
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_pow_at_zero_base_same_in_both_modes(mode):
     result = grad("x^y", mode, x=0.0, y=2.0)
