@@ -29,18 +29,22 @@ def adjoints(
         if g is None:
             continue
         ra, rb, a, b = rules[i - first]
-        pa = pb = None
-        if active[a]:
-            if ra.__class__ is float:
-                pa = ra
-            else:
-                pa = ra(values[a], values[i]) if b < 0 else ra(values[a], values[b], values[i])
+        if b < 0:  # the argument of an active unary operation is active
+            pa = ra if ra.__class__ is float else ra(values[a], values[i])
             ga = bar[a]
             bar[a] = g * pa if ga is None else ga + g * pa
-        if b >= 0 and active[b]:
+            if record:
+                partials[i] = (pa,)
+            continue
+        pa = pb = None
+        if active[a]:
+            pa = ra if ra.__class__ is float else ra(values[a], values[b], values[i])
+            ga = bar[a]
+            bar[a] = g * pa if ga is None else ga + g * pa
+        if active[b]:
             pb = rb if rb.__class__ is float else rb(values[a], values[b], values[i])
             gb = bar[b]
             bar[b] = g * pb if gb is None else gb + g * pb
         if record:
-            partials[i] = (pa,) if b < 0 else (pa, pb)
+            partials[i] = (pa, pb)
     return bar, partials
