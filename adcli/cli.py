@@ -7,6 +7,7 @@ reading, so ``adcli grad ... --json`` starts fast.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -84,8 +85,83 @@ def _run(fn):
 
 _AT_HELP = "Point: name=value pairs (x=3,y=pi/4); repeatable; @FILE reads pairs or a JSON object."
 
+_DIGITS = click.option(
+    "--digits",
+    type=click.IntRange(1, 17),
+    metavar="N",
+    help="Significant digits in output for people (default: shortest exact form; JSON is never rounded).",
+)
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+_TRACE_OPTIONS = (  # listed in --help in this order
+    _DIGITS,
+    click.option("--full", is_flag=True, help="Show every row of a long trace, not only its first and last rows."),
+    click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "markdown", "latex"]),
+        default="text",
+        show_default=True,
+        help="The trace as a terminal table, or as Markdown or LaTeX tables to paste into notes (implies --trace).",
+    ),
+    click.option(
+        "--svg",
+        metavar="FILE",
+        type=click.Path(dir_okay=False),
+        help="Also write the traced table as SVG to FILE (implies --trace).",
+    ),
+)
+
+
+def _trace_options(command):
+    """--digits, --full, --format and --svg: how the traced table looks (JSON is never rounded or cut)."""
+    for option in reversed(_TRACE_OPTIONS):
+        command = option(command)
+    return command
+
+
+def _trace_view(as_json: bool, trace: bool, fmt: str, svg: str | None, full: bool) -> bool:
+    """Whether to show the trace; --format, --svg and --full ask for it, and none of them fits --json."""
+    if as_json and (fmt != "text" or svg is not None):
+        raise click.UsageError("--format and --svg shape the table for people; --json prints the whole trace as JSON")
+    return trace or fmt != "text" or svg is not None or (full and not as_json)
+
+
+def _completer(name: str):
+    """A shell_complete callback that imports adcli.completion only when a shell asks."""
+
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+        from . import completion
+
+        return getattr(completion, name)(ctx, param, incomplete)
+
+    return complete
+
+
+class AdcliGroup(click.Group):
+    """click.Group that names the nearest command when one is mistyped (click < 8.4 does not)."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name = args[0] if args else ""
+        if not ctx.resilient_parsing and name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            from difflib import get_close_matches
+
+            commands = self.list_commands(ctx)
+            near = get_close_matches(name, commands, n=1)
+            hint = f"Did you mean '{near[0]}'?" if near else f"Commands: {', '.join(commands)}."
+            raise click.UsageError(f"No such command '{name}'. {hint}", ctx)
+        return super().resolve_command(ctx, args)
+
+
+_EPILOG_CLI = """\b
+Examples:
+  adcli grad "(x+y)*(x-y)" --at x=3,y=2
+  adcli eval "hypot(3, 4)"
+  adcli functions
+"""
+
+
+@click.group(cls=AdcliGroup, epilog=_EPILOG_CLI, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="adcli")
 def cli() -> None:
     """Exact derivatives of formulas by automatic differentiation.
@@ -96,8 +172,8 @@ def cli() -> None:
 
 
 @cli.command(epilog=_EPILOG_GRAD)
-@click.argument("expr")
-@click.option("--at", "at", multiple=True, metavar="POINT", help=_AT_HELP)
+@click.argument("expr", shell_complete=_completer("complete_formula"))
+@click.option("--at", "at", multiple=True, metavar="POINT", help=_AT_HELP, shell_complete=_completer("complete_point"))
 @click.option(
     "--mode",
     type=click.Choice(["reverse", "forward"]),
@@ -105,14 +181,32 @@ def cli() -> None:
     show_default=True,
     help="Reverse: one backward sweep of adjoints. Forward: one tangent sweep per variable.",
 )
-@click.option("--wrt", metavar="NAMES", help="Differentiate by these variables only (x,y); others are held fixed.")
+@click.option(
+    "--wrt",
+    metavar="NAMES",
+    help="Differentiate by these variables only (x,y); others are held fixed.",
+    shell_complete=_completer("complete_names"),
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one strict JSON object.")
 @click.option("--trace", is_flag=True, help="Show every elementary operation with its value and derivative.")
-def grad(expr: str, at: tuple[str, ...], mode: str, wrt: str | None, as_json: bool, trace: bool) -> None:
+@_trace_options
+def grad(
+    expr: str,
+    at: tuple[str, ...],
+    mode: str,
+    wrt: str | None,
+    as_json: bool,
+    trace: bool,
+    digits: int | None,
+    full: bool,
+    fmt: str,
+    svg: str | None,
+) -> None:
     """Value and gradient of EXPR at a point.
 
     EXPR is a formula, '-' to read it from standard input, or @FILE.
     """
+    trace = _trace_view(as_json, trace, fmt, svg, full)
 
     def work():
         from .parser import parse
@@ -120,19 +214,30 @@ def grad(expr: str, at: tuple[str, ...], mode: str, wrt: str | None, as_json: bo
         graph = parse(read_formula(expr))
         return graph.differentiate(read_point(at), mode, _split_names(wrt))
 
-    _emit(_run(work), as_json, trace, gradient=True)
+    _emit(_run(work), as_json, trace, gradient=True, digits=digits, full=full, fmt=fmt, svg=svg)
 
 
 @cli.command("eval", epilog=_EPILOG_EVAL)
-@click.argument("expr")
-@click.option("--at", "at", multiple=True, metavar="POINT", help=_AT_HELP)
+@click.argument("expr", shell_complete=_completer("complete_formula"))
+@click.option("--at", "at", multiple=True, metavar="POINT", help=_AT_HELP, shell_complete=_completer("complete_point"))
 @click.option("--json", "as_json", is_flag=True, help="Print one strict JSON object.")
 @click.option("--trace", is_flag=True, help="Show every elementary operation with its value.")
-def evaluate(expr: str, at: tuple[str, ...], as_json: bool, trace: bool) -> None:
+@_trace_options
+def evaluate(
+    expr: str,
+    at: tuple[str, ...],
+    as_json: bool,
+    trace: bool,
+    digits: int | None,
+    full: bool,
+    fmt: str,
+    svg: str | None,
+) -> None:
     """Value of EXPR at a point.
 
     EXPR is a formula, '-' to read it from standard input, or @FILE.
     """
+    trace = _trace_view(as_json, trace, fmt, svg, full)
 
     def work():
         from .parser import parse
@@ -140,10 +245,134 @@ def evaluate(expr: str, at: tuple[str, ...], as_json: bool, trace: bool) -> None
         graph = parse(read_formula(expr))
         return graph.differentiate(read_point(at), "reverse", wrt=())
 
-    _emit(_run(work), as_json, trace, gradient=False)
+    _emit(_run(work), as_json, trace, gradient=False, digits=digits, full=full, fmt=fmt, svg=svg)
 
 
-def _emit(result, as_json: bool, trace: bool, gradient: bool) -> None:
+_EPILOG_FUNCTIONS = """\b
+Examples:
+  adcli functions
+  adcli functions --json | jq -r '.operations[] | select(.arity == 2) | .syntax'
+"""
+
+
+@cli.command(epilog=_EPILOG_FUNCTIONS)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: the operations and the constants.")
+def functions(as_json: bool) -> None:
+    """Operators and functions, with their derivative rules.
+
+    Everything a formula may use, read from adcli's one table of elementary
+    operations: a and b are the arguments, v is the result, and each rule gives
+    ∂v/∂a (and ∂v/∂b).
+    """
+    from .ops import CONSTANTS, FOLDABLE, FUNCTIONS, OPERATIONS
+
+    rows = []  # read from the one table: operators first, then every name a formula may call
+    for op in OPERATIONS:
+        if op.symbol:
+            rows.append((op.name, op, f"a {op.symbol} b" if op.arity == 2 else f"{op.symbol}a"))
+    for name, forms in FUNCTIONS.items():
+        for arity, op in forms.items():
+            args = "a, b, …" if name in FOLDABLE else ", ".join("ab"[:arity])
+            rows.append((name, op, f"{name}({args})"))
+    if as_json:
+        from .jsonout import dumps
+
+        operations = [
+            {
+                "name": name,
+                "operation": op.name,
+                "arity": op.arity,
+                "syntax": syntax,
+                "summary": op.summary,
+                "rules": dict(zip(("a", "b"), op.rule, strict=False)),
+            }
+            for name, op, syntax in rows
+        ]
+        click.echo(dumps({"operations": operations, "constants": CONSTANTS}))
+        return
+    width = max(len(syntax) for _, _, syntax in rows)
+    summary_width = max(len(op.summary) for _, op, _ in rows)
+    click.echo("a and b are the arguments, v is the result; ∂v/∂a is the local derivative AD multiplies by.\n")
+    for _, op, syntax in rows:
+        summary = op.name if op.summary == syntax else op.summary  # an operator's summary is its syntax
+        rules = "; ".join(f"∂v/∂{arg} = {rule}" for arg, rule in zip("ab", op.rule, strict=False))
+        click.echo(f"{syntax:<{width}}  {summary:<{summary_width}}  {rules}")
+    click.echo("constants: " + ", ".join(CONSTANTS))
+
+
+_EPILOG_GRAPH = """\b
+Examples:
+  adcli graph "(x+y)*(x-y)"
+  adcli graph "ln(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5 --mode reverse
+  adcli graph "(x+y)*(x-y)" --at x=3,y=2 --format dot | dot -Tsvg > graph.svg
+"""
+
+
+@cli.command("graph", epilog=_EPILOG_GRAPH)
+@click.argument("expr", shell_complete=_completer("complete_formula"))
+@click.option("--at", "at", multiple=True, metavar="POINT", help=_AT_HELP, shell_complete=_completer("complete_point"))
+@click.option(
+    "--mode",
+    type=click.Choice(["reverse", "forward"]),
+    help="With --at: label nodes with their adjoints (reverse) or tangents (forward), edges with local partials.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["ascii", "dot", "mermaid"]),
+    default="ascii",
+    show_default=True,
+    help="A drawing for the terminal, Graphviz DOT, or a Mermaid flowchart.",
+)
+@_DIGITS
+def draw_graph(expr: str, at: tuple[str, ...], mode: str | None, fmt: str, digits: int | None) -> None:
+    """Draw the computational graph of EXPR.
+
+    Inputs, constants, operations and the output are different kinds of node; a
+    node used twice is drawn once. With --at every node carries its value.
+    """
+    if mode is not None and not at:
+        raise click.UsageError("--mode needs --at: tangents and adjoints are taken at a point")
+
+    def work():
+        from .parser import parse
+
+        graph = parse(read_formula(expr))
+        if not at:
+            return graph, None
+        return graph, graph.differentiate(read_point(at), mode or "reverse", None if mode else ())
+
+    graph, result = _run(work)
+    for warning in result.warnings if result else ():
+        click.echo(f"warning: {warning}", err=True)
+    from .render_graph import render
+
+    sys.stdout.write(render(graph, result, fmt, digits))
+
+
+_EPILOG_COMPLETION = """\b
+Examples:
+  eval "$(adcli completion bash)"          # in ~/.bashrc
+  adcli completion zsh > ~/.zfunc/_adcli   # a directory on $fpath, before compinit
+  adcli completion fish > ~/.config/fish/completions/adcli.fish
+"""
+
+
+@cli.command(epilog=_EPILOG_COMPLETION)
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print the completion script for SHELL (bash, zsh or fish).
+
+    It completes commands, options and their values, the formula's function names
+    and, after --at, the variables of the formula that still need a value.
+    """
+    from .completion import script
+
+    click.echo(script(shell), nl=False)
+
+
+def _emit(result, as_json: bool, trace: bool, gradient: bool, **view) -> None:
+    """Warnings on stderr, then JSON, or the result for people (``view``: digits, full, fmt, svg)."""
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if as_json:
@@ -153,11 +382,15 @@ def _emit(result, as_json: bool, trace: bool, gradient: bool) -> None:
         return
     from .render_text import render
 
-    render(result, trace=trace, gradient=gradient)
+    _run(lambda: render(result, trace=trace, gradient=gradient, **view))
 
 
 def main() -> None:
     """Entry point of the adcli script and of python -m adcli."""
+    if "_ADCLI_COMPLETE" in os.environ:  # a shell asks for completions: use adcli's shell scripts and candidates
+        from .completion import register
+
+        register()
     try:
         cli(prog_name="adcli")
     except BrokenPipeError:  # e.g. adcli ... | head: the reader left; that is not an error

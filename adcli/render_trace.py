@@ -1,0 +1,889 @@
+"""The traced table: every elementary operation, in the notation of the AD literature.
+
+Inputs are v₋ₙ₊₁ … v₀, operations v₁ … vₖ, the output y (f when a variable is called
+y); constants are written into the definitions. The primal trace lists every node's
+definition, the source text it stands for and its value; forward mode adds the tangent
+trace (v̇ᵢ = Σⱼ v̇ⱼ·∂vᵢ/∂vⱼ), reverse mode the adjoint trace, one row per update
+v̄ⱼ += v̄ᵢ · ∂vᵢ/∂vⱼ in backward order. Everything shown comes from the Result.
+
+Cells are built once as small pieces (node symbols, names, numbers, source text and
+plain maths) and written out as a rich table, Markdown or LaTeX. Long traces show a
+head and a tail; only the rows shown are ever built. rich is imported only to print.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .numbers import human
+
+if TYPE_CHECKING:
+    from .graph import Graph
+    from .result import Result
+
+FORMATS = ("text", "markdown", "latex")
+HEAD, TAIL = 15, 15  # rows kept at each end of a long section
+ELIDE_ABOVE = 40  # sections with more rows than this are cut to HEAD + TAIL unless full
+SOURCE_LIMIT = 40  # characters of source text per row
+RICH_ROWS = 1000  # larger (--full) traces are written as plain columns: rich would take seconds
+
+DOT, BAR = "\u0307", "\u0304"  # combining dot (v̇, tangent) and macron (v̄, adjoint)
+_SUBSCRIPT = str.maketrans("0123456789-ij", "₀₁₂₃₄₅₆₇₈₉₋ᵢⱼ")
+_OPERATOR = {"add": " + ", "sub": " - ", "mul": " × ", "div": " / "}
+_CONSTANT_TEXT = {"pi": "π"}
+
+
+# Pieces of a cell. A plain ``str`` is maths text (operators, parentheses, rule text).
+
+
+@dataclass(frozen=True, slots=True)
+class Sym:
+    """A node symbol vₙ, v̇ₙ or v̄ₙ (``n`` an int, or "i"/"j" in headers)."""
+
+    n: int | str
+    mark: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """A variable's or the output's name, optionally dotted or barred (ẋ, ȳ)."""
+
+    text: str
+    mark: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Num:
+    """A number, shown with the table's significant digits; a negative factor gets parentheses."""
+
+    x: float | None
+    factor: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    """A constant as the formula wrote it (``2``, ``1e20``, ``pi``): constants have no v number."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """Source text the user wrote: shown verbatim (monospace in LaTeX)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """Prose, such as a column header."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sup:
+    """A superscript (the exponent of a power): ``^`` in text, ``^{…}`` in LaTeX."""
+
+    inner: tuple
+
+
+Cell = tuple
+Row = tuple[tuple[Cell, ...], str]  # (cells, kind): kind styles the row ("", "leaf", "result")
+
+
+@dataclass
+class Section:
+    """One table: title, headers, and the rows kept (a head and a tail around the rows left out)."""
+
+    title: str
+    headers: list[Cell]
+    right: list[bool]  # right-justified columns (numbers)
+    head: list[Row]
+    tail: list[Row] = field(default_factory=list)
+    omitted: int = 0
+    note: str = ""
+
+    @property
+    def total(self) -> int:
+        return len(self.head) + self.omitted + len(self.tail)
+
+
+# Notation.
+
+
+def number_of(graph: Graph, node: int) -> int:
+    """The textbook number of an input or operation node: inputs v₋ₙ₊₁ … v₀, operations v₁ … vₖ."""
+    if node < graph.n_inputs:
+        return node - graph.n_inputs + 1
+    return node - graph.n_leaves + 1
+
+
+def output_name(graph: Graph) -> str:
+    """The output's name: y, unless the formula has a variable y (then f, then out)."""
+    return next((n for n in ("y", "f", "out", "output") if n not in graph.variables), "result")
+
+
+def operand(graph: Graph, node: int, mark: str = "") -> Any:
+    """A node as an argument: its symbol, or a constant's literal text (constants have no number)."""
+    if graph.n_inputs <= node < graph.n_leaves:
+        return Const(graph.leaf_text[node])
+    return Sym(number_of(graph, node), mark)
+
+
+def definition(graph: Graph, node: int) -> list:
+    """The right-hand side of an operation's definition, e.g. ``v₁ × v₂`` or ``sin(v₀)``."""
+    op, args = graph.ops[node], graph.args[node]
+    parts = [operand(graph, a) for a in args]
+    if op.name in _OPERATOR:
+        return [parts[0], _OPERATOR[op.name], parts[1]]
+    if op.name == "neg":
+        return ["-", parts[0]]
+    if op.name == "pow":
+        return [parts[0], Sup((parts[1],))]
+    out: list = [("log" if op.name == "logb" else op.name) + "("]
+    for k, part in enumerate(parts):
+        out += [", "] * (k > 0) + [part]
+    return [*out, ")"]
+
+
+def source_text(graph: Graph, node: int) -> str:
+    """What a node stands for in the user's formula: ``x + y``, or ``a = x + y`` for a named statement."""
+    text = graph.expression(node, SOURCE_LIMIT)
+    label = graph.labels.get(node)
+    return f"{label} = {text}" if label and label != text else text
+
+
+_RULE_LETTER = re.compile(r"(?<![A-Za-z])([abv])(?![A-Za-z])")
+
+
+def rule_pieces(rule: str, a: Any, b: Any, v: Any) -> list:
+    """A rule text from the operations table with a, b and v replaced by node symbols."""
+    out: list = []
+    for k, part in enumerate(_RULE_LETTER.split(rule)):
+        if k % 2:
+            out.append({"a": a, "b": b, "v": v}[part])
+        elif part:
+            out.append(part)
+    return out
+
+
+def _is_atomic(rule: str) -> bool:
+    """True if a rule text needs no parentheses as a factor: ``b``, ``cos(a)``, ``√(1-a²)``."""
+    if re.fullmatch(r"[\w.²]+(\^[\w.]+)?", rule):
+        return True
+    match = re.fullmatch(r"(\w+|√)?(\(.*\))", rule)
+    if not match:
+        return False
+    depth = 0
+    group = match.group(2)
+    for k, ch in enumerate(group):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0 and k < len(group) - 1:
+            return False  # "(a)·(b)": the first group closes early
+    return True
+
+
+def _conditional(rule: str) -> bool:
+    return " if " in rule or "," in rule
+
+
+def partial_symbol(graph: Graph, node: int, arg: int) -> list:
+    """∂vᵢ/∂vⱼ written out."""
+    return ["∂", Sym(number_of(graph, node)), "/∂", operand(graph, arg)]
+
+
+def tangent_term(graph: Graph, node: int, k: int) -> tuple[bool, list]:
+    """One term v̇ⱼ·∂vᵢ/∂vⱼ of a tangent rule, with the partial from the table; (negative, pieces)."""
+    op, args = graph.ops[node], graph.args[node]
+    arg = args[k]
+    rule = op.rule[k]
+    tangent = [Sym(number_of(graph, arg), DOT)]
+    if rule in ("1", "-1"):
+        return rule == "-1", tangent
+    negative = rule.startswith("-")
+    body = rule[1:] if negative else rule
+    a = operand(graph, args[0])
+    b = operand(graph, args[1]) if len(args) > 1 else None
+    v = Sym(number_of(graph, node))
+    if _conditional(body):
+        return negative, [*tangent, "·", *partial_symbol(graph, node, arg)]
+    if body.startswith("1/"):
+        body, joint = body[2:], "/"
+    else:
+        joint = "·"
+    pieces = rule_pieces(body, a, b, v)
+    if not _is_atomic(body):
+        pieces = ["(", *pieces, ")"]
+    return negative, [*tangent, joint, *pieces]
+
+
+def join_terms(terms: list[tuple[bool, list]]) -> list:
+    """Terms joined with + and -, the first one's sign in front."""
+    out: list = []
+    for k, (negative, pieces) in enumerate(terms):
+        if k == 0:
+            out += ["-"] * negative + pieces
+        else:
+            out += [" - " if negative else " + ", *pieces]
+    return out
+
+
+# Numbers.
+
+
+def number_text(x: float | None, digits: int | None) -> str:
+    """A number for people: shortest round-trip by default, else ``digits`` significant digits."""
+    if x is None:
+        x = 0.0  # a structural zero: the engine never reached this node
+    if digits is None:
+        return human(x)
+    return f"{float(x):.{digits}g}"
+
+
+# Building the sections.
+
+
+def _pick(total: int, full: bool) -> tuple[range, int, range]:
+    """Indices of the head and the tail kept, and how many rows lie between them."""
+    if full or total <= ELIDE_ABOVE:
+        return range(total), 0, range(0)
+    return range(HEAD), total - HEAD - TAIL, range(total - TAIL, total)
+
+
+def _section(
+    title: str, headers: list[Cell], right: list[bool], total: int, row_at: Callable[[int], Row], full: bool
+) -> Section:
+    """A section whose rows can be built by index: only the kept ones are."""
+    head, omitted, tail = _pick(total, full)
+    return Section(title, headers, right, [row_at(r) for r in head], [row_at(r) for r in tail], omitted)
+
+
+def primal_section(result: Result, full: bool) -> Section:
+    """Inputs, operations and the output: definition, source text and value."""
+    graph, values = result.graph, result.values
+    n_in, n_ops = graph.n_inputs, graph.operation_count
+    out = output_name(graph)
+
+    def row(r: int) -> Row:
+        if r < n_in:
+            lhs = (Sym(number_of(graph, r)), " = ", Name(graph.variables[r]))
+            return ((lhs, (Code(source_text(graph, r)),), (Num(values[r]),)), "leaf")
+        if r < n_in + n_ops:
+            node = graph.n_leaves + r - n_in
+            lhs = (Sym(number_of(graph, node)), " = ", *definition(graph, node))
+            return ((lhs, (Code(source_text(graph, node)),), (Num(values[node]),)), "")
+        lhs = (Name(out), " = ", operand(graph, graph.output))
+        return ((lhs, (), (Num(values[graph.output]),)), "result")
+
+    headers = [(Word("definition"),), (Word("formula"),), (Word("value"),)]
+    return _section("primal trace", headers, [False, False, True], n_in + n_ops + 1, row, full)
+
+
+def tangent_section(result: Result, full: bool) -> Section:
+    """Forward mode: each node's tangent rule, its local partials' values, and one tangent per direction."""
+    graph = result.graph
+    tangents = result.tangents or {}
+    seeds = list(tangents.values())
+    partials = result.partials
+    n_in, n_ops = graph.n_inputs, graph.operation_count
+    out = output_name(graph)
+
+    def active(node: int) -> bool:
+        return any(t[node] is not None for t in seeds)
+
+    def row(r: int) -> Row:
+        if r < n_in:  # a differentiated input is seeded; one held fixed (--wrt) has no tangent
+            name = graph.variables[r]
+            lhs = (Sym(number_of(graph, r), DOT), " = ", Name(name, DOT) if name in tangents else "0")
+            return ((lhs, (), *((Num(t[r]),) for t in seeds)), "leaf")
+        if r < n_in + n_ops:
+            node = graph.n_leaves + r - n_in
+            lhs = [Sym(number_of(graph, node), DOT), " = "]
+            ks = [k for k, a in enumerate(graph.args[node]) if active(a)]
+            if not ks:  # depends on no differentiated variable: a structural zero
+                return (((*lhs, "0"), (), *((Num(t[node]),) for t in seeds)), "")
+            rule = join_terms([tangent_term(graph, node, k) for k in ks])
+            local = partials[node]
+            filled = join_terms([_filled_term(graph, node, k, local[k]) for k in ks]) if local else []
+            return (((*lhs, *rule), tuple(filled), *((Num(t[node]),) for t in seeds)), "")
+        o = graph.output
+        lhs = (Name(out, DOT), " = ", operand(graph, o, DOT) if not graph.n_inputs <= o < graph.n_leaves else "0")
+        return ((lhs, (), *((Num(result.gradient[name]),) for name in tangents)), "result")
+
+    headers = [(Word("tangent rule"),), (Word("local partials filled in"),)]
+    headers += [("∂", Sym("i"), "/∂", Name(name)) for name in tangents]
+    right = [False, False] + [True] * len(tangents)
+    return _section("tangent trace (forward mode)", headers, right, n_in + n_ops + 1, row, full)
+
+
+def _filled_term(graph: Graph, node: int, k: int, p: float) -> tuple[bool, list]:
+    """One term of a tangent rule with the local partial's value: v̇ⱼ·p (v̇ⱼ alone for 1, -v̇ⱼ for -1)."""
+    tangent = Sym(number_of(graph, graph.args[node][k]), DOT)
+    if p == 1.0:
+        return False, [tangent]
+    if p == -1.0:
+        return True, [tangent]
+    return False, [tangent, "·", Num(p, factor=True)]
+
+
+def _count_updates(graph: Graph, bar: list[float | None]) -> int:
+    """How many adjoint updates the sweep made: reached operations times their reached arguments.
+
+    Counted with map and compress over the engines' code table, so a 100,000-operation
+    trace costs a few milliseconds, not a Python loop.
+    """
+    from itertools import compress
+    from operator import itemgetter
+
+    reached = [b is not None for b in bar]
+    reached.append(False)  # code's "no second argument" is -1: this sentinel
+    ops_reached = reached[graph.n_leaves : len(graph)]
+    code = graph.code
+    first = sum(compress(map(reached.__getitem__, map(itemgetter(1), code)), ops_reached))
+    second = sum(compress(map(reached.__getitem__, map(itemgetter(2), code)), ops_reached))
+    return first + second
+
+
+def adjoint_section(result: Result, full: bool) -> Section:
+    """Reverse mode: the seed ȳ = 1, one row per update v̄ⱼ += v̄ᵢ · ∂vᵢ/∂vⱼ in backward order, the gradient.
+
+    Only the rows shown are built: the head walks down from the output, the tail up from
+    the first operation.
+    """
+    from itertools import islice
+
+    graph = result.graph
+    bar = result.adjoints or [None] * len(graph)
+    partials = result.partials
+    args = graph.args
+    out = output_name(graph)
+    o = graph.output
+    seeded = bar[o] is not None
+    wrt = list(result.gradient)
+    index = {name: i for i, name in enumerate(graph.variables)}
+
+    def updates(nodes) -> object:
+        """(node i, argument slot k) for every reached i and reached argument, in the order of ``nodes``."""
+        for i in nodes:
+            if bar[i] is not None:
+                for k, a in enumerate(args[i]):
+                    if bar[a] is not None:
+                        yield i, k
+
+    def top_down():
+        if seeded:
+            yield None  # the seed row
+        yield from updates(range(o, graph.n_leaves - 1, -1))
+        yield from wrt
+
+    def bottom_up():
+        yield from reversed(wrt)
+        for i in range(graph.n_leaves, o + 1):
+            yield from reversed(list(updates((i,))))
+        if seeded:
+            yield None
+
+    def row(item) -> Row:
+        if item is None:  # the seed ȳ = 1
+            return (((Sym(number_of(graph, o), BAR), " = ", Name(out, BAR)), (), (), (Num(1.0),)), "leaf")
+        if isinstance(item, str):  # a variable: its adjoint is the gradient's entry
+            lhs = (Name(item, BAR), " = ", Sym(number_of(graph, index[item]), BAR))
+            return ((lhs, (), (), (Num(result.gradient[item]),)), "result")
+        i, k = item
+        j = args[i][k]
+        g, p = bar[i], partials[i][k]
+        update = (Sym(number_of(graph, j), BAR), " += ", Sym(number_of(graph, i), BAR), " · ")
+        update += tuple(partial_symbol(graph, i, j))
+        a = operand(graph, args[i][0])
+        b = operand(graph, args[i][1]) if len(args[i]) > 1 else None
+        local = tuple(rule_pieces(graph.ops[i].rule[k], a, b, Sym(number_of(graph, i))))
+        # The term the engine added: the same single product g·p, shown, not a new derivative.
+        return ((update, local, (Num(g), " · ", Num(p, factor=True)), (Num(g * p),)), "")
+
+    partial = ("∂", Sym("i"), "/∂", Sym("j"))
+    headers = [(Word("adjoint update"),), partial, (Sym("i", BAR), " · ", *partial), (Word("term"),)]
+    right = [False, False, True, True]
+    title = "adjoint trace (reverse mode)"
+    note = "" if seeded else f"the output does not depend on {', '.join(wrt)}: every adjoint is 0"
+    total = int(seeded) + _count_updates(graph, bar) + len(wrt)
+    if full or total <= ELIDE_ABOVE:
+        return Section(title, headers, right, [row(item) for item in top_down()], note=note)
+    head = [row(item) for item in islice(top_down(), HEAD)]
+    tail = [row(item) for item in islice(bottom_up(), TAIL)][::-1]
+    return Section(title, headers, right, head, tail, total - HEAD - TAIL, note)
+
+
+def sections(result: Result, gradient: bool, full: bool = False) -> list[Section]:
+    """The tables to show: the primal trace, then (for grad) the tangent or adjoint trace."""
+    out = [primal_section(result, full)]
+    if not result.gradient:  # a formula without variables has no derivative to trace
+        return out
+    if gradient and result.tangents:
+        out.append(tangent_section(result, full))
+    elif gradient and result.adjoints is not None:
+        out.append(adjoint_section(result, full))
+    return out
+
+
+# Writing cells out: plain Unicode (terminal and Markdown) and LaTeX.
+
+
+def plain(piece: Any, digits: int | None) -> str:
+    """A piece as Unicode text: v₃, v̇₋₁, ȳ, 0.693, x + y."""
+    if isinstance(piece, str):
+        return piece
+    if isinstance(piece, Sym):
+        return "v" + piece.mark + str(piece.n).translate(_SUBSCRIPT)
+    if isinstance(piece, Name):
+        return marked(piece.text, piece.mark)
+    if isinstance(piece, Num):
+        text = number_text(piece.x, digits)
+        return f"({text})" if piece.factor and text.startswith("-") else text
+    if isinstance(piece, Sup):
+        return "^" + "".join(plain(p, digits) for p in piece.inner)
+    if isinstance(piece, Const):
+        return _CONSTANT_TEXT.get(piece.text, piece.text)
+    return piece.text  # Code, Word
+
+
+def marked(name: str, mark: str) -> str:
+    """A name with a dot or bar: on its letter (ẋ, x̄1), or on every letter of a word (s̄ēēd̄).
+
+    Precomposed where Unicode has the character (NFC), which terminals draw best.
+    """
+    if not mark:
+        return name
+    if sum(ch.isalpha() for ch in name) < 2:
+        return unicodedata.normalize("NFC", name[:1] + mark) + name[1:]
+    return unicodedata.normalize("NFC", "".join(ch + mark if ch.isalpha() else ch for ch in name))
+
+
+def cell_text(cell: Cell, digits: int | None) -> str:
+    """A whole cell as Unicode text."""
+    return "".join(plain(p, digits) for p in cell)
+
+
+_MD_SPECIAL = re.compile(r"([\\|*_`<\[\]])")
+
+
+def _md_escape(text: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _md_cell(cell: Cell, digits: int | None) -> str:
+    if len(cell) == 1 and isinstance(cell[0], Code):  # source text: a code span
+        return "`" + cell[0].text.replace("|", "\\|") + "`" if cell[0].text else ""
+    return _md_escape(cell_text(cell, digits))
+
+
+_LATEX_TEXT_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "_": r"\_",
+    "^": r"\^{}",
+    "~": r"\~{}",
+    "#": r"\#",
+    "$": r"\$",
+    "%": r"\%",
+    "&": r"\&",
+    "…": r"\ldots{}",
+    "ᵢ": r"$_i$",
+    "ⱼ": r"$_j$",
+}
+_LATEX_MATH_CHARS = {
+    "×": r"\times ",
+    "·": r"\cdot ",
+    "∂": r"\partial ",
+    "π": r"\pi ",
+    "≤": r"\le ",
+    "≥": r"\ge ",
+    "²": "^{2}",
+    "½": r"\frac{1}{2}",
+    "−": "-",
+    "…": r"\ldots ",
+    "⋮": r"\vdots ",
+    "#": r"\#",
+    "$": r"\$",
+    "%": r"\%",
+    "&": r"\&",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\sim ",
+    "\\": r"\backslash ",
+}
+_LATEX_FUNCTIONS = frozenset({"sin", "cos", "tan", "sinh", "cosh", "tanh", "exp", "log", "ln"})
+_LATEX_WORDS = frozenset({"if", "else", "at"})
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+
+
+def latex_text(text: str) -> str:
+    """Prose or source text escaped for LaTeX's text mode (pure ASCII out)."""
+    return "".join(_LATEX_TEXT_ESCAPES.get(ch, ch) for ch in text)
+
+
+def _latex_number(x: float | None, digits: int | None, factor: bool = False) -> str:
+    text = number_text(x, digits)
+    if text in ("inf", "-inf"):
+        out = text[:-3] + r"\infty"
+    elif text == "nan":
+        out = r"\mathrm{NaN}"
+    else:
+        m = re.fullmatch(r"(-?[\d.]+)e([+-])(\d+)", text)
+        out = text
+        if m:
+            sign = "-" if m.group(2) == "-" else ""
+            out = rf"{m.group(1)} \times 10^{{{sign}{int(m.group(3))}}}"
+    return f"({out})" if factor and out.startswith("-") else out
+
+
+def _latex_constant(text: str) -> str:
+    """A constant's literal in LaTeX: ``1e20`` as 1 × 10²⁰, ``pi`` as π."""
+    if text == "pi":
+        return r"\pi "
+    m = re.fullmatch(r"([\d.]+)[eE]([+-]?)(\d+)", text)
+    if m:
+        return rf"{m.group(1)} \times 10^{{{'-' if m.group(2) == '-' else ''}{int(m.group(3))}}}"
+    return text
+
+
+class _LatexMath:
+    """Maths pieces to LaTeX. Groups opened by ``√(`` or ``^(`` close at their ``)`` even
+    when that sits in a later piece, and a bare ``^`` or ``√`` braces the next piece."""
+
+    def __init__(self, digits: int | None):
+        self.digits = digits
+        self.closers: list[str] = []
+        self.brace_next = 0  # pieces waiting for a closing brace after the next atom
+
+    def piece(self, piece: Any) -> str:
+        if isinstance(piece, str):
+            return self.text(piece)
+        if isinstance(piece, Sym):
+            v = {DOT: r"\dot{v}", BAR: r"\bar{v}"}.get(piece.mark, "v")
+            out = f"{v}_{{{piece.n}}}"
+        elif isinstance(piece, Name):
+            name = piece.text.replace("_", r"\_")
+            name = name if len(piece.text) == 1 else rf"\mathit{{{name}}}"
+            bar = r"\bar" if sum(ch.isalpha() for ch in piece.text) < 2 else r"\overline"
+            out = {DOT: rf"\dot{{{name}}}", BAR: rf"{bar}{{{name}}}"}.get(piece.mark, name)
+        elif isinstance(piece, Num):
+            out = _latex_number(piece.x, self.digits, piece.factor)
+        elif isinstance(piece, Const):
+            out = _latex_constant(piece.text)
+        elif isinstance(piece, Sup):
+            inner = _LatexMath(self.digits)
+            out = "^{" + "".join(inner.piece(p) for p in piece.inner) + inner.close() + "}"
+        else:
+            out = latex_text(piece.text)
+        return self._atom(out)
+
+    def _atom(self, out: str) -> str:
+        if self.brace_next:
+            out += "}" * self.brace_next
+            self.brace_next = 0
+        return out
+
+    def text(self, text: str) -> str:
+        out: list[str] = []
+        i, n = 0, len(text)
+        while i < n:
+            ch = text[i]
+            nxt = text[i + 1] if i + 1 < n else ""
+            if text.startswith("+=", i):
+                out.append(r"\mathrel{+}=")
+                i += 2
+                continue
+            if ch in "√^":
+                out.append(r"\sqrt{" if ch == "√" else "^{")
+                if nxt == "(":  # √(…) and ^(…): the group closes at the matching parenthesis
+                    self.closers.append("}")
+                    i += 2
+                else:  # √π, e^v₀: the next atom, here or in the next piece
+                    self.brace_next += 1
+                    i += 1
+                continue
+            match = _WORD.match(text, i) if ch.isascii() and ch.isalpha() else None
+            if match:
+                word = match.group(0)
+                if word in _LATEX_FUNCTIONS:
+                    atom = "\\" + word + " "
+                elif word in _LATEX_WORDS:
+                    atom = rf"\mbox{{ {word} }}"
+                elif len(word) == 1:
+                    atom = word
+                else:
+                    atom = rf"\mathrm{{{word}}}"
+                out.append(self._atom(atom))
+                i = match.end()
+                continue
+            if ch == "(":
+                out.append("(")
+                self.closers.append(")")
+            elif ch == ")":
+                out.append(self._atom(self.closers.pop() if self.closers else ")"))
+            elif ch == " ":
+                out.append(" ")
+            else:
+                out.append(self._atom(_LATEX_MATH_CHARS.get(ch, ch)))
+            i += 1
+        return "".join(out)
+
+    def close(self) -> str:
+        """Close whatever a cell left open, so the LaTeX always balances."""
+        out = "}" * self.brace_next + "".join(reversed(self.closers))
+        self.brace_next, self.closers = 0, []
+        return out
+
+
+def _latex_cell(cell: Cell, digits: int | None) -> str:
+    out: list[str] = []
+    maths: list[str] = []
+    writer = _LatexMath(digits)
+
+    def flush() -> None:
+        if maths:
+            out.append("$" + "".join(maths) + writer.close() + "$")
+            maths.clear()
+
+    for piece in cell:
+        if isinstance(piece, Code):
+            flush()
+            out.append(r"\texttt{" + latex_text(piece.text) + "}")
+        elif isinstance(piece, Word):
+            flush()
+            out.append(latex_text(piece.text))
+        else:
+            maths.append(writer.piece(piece))
+    flush()
+    return "".join(out)
+
+
+# Whole documents.
+
+
+def _rows(section: Section) -> list[Row | None]:
+    """The kept rows, with None where rows were left out."""
+    return [*section.head, *([None] if section.omitted else []), *section.tail]
+
+
+def _caption(section: Section) -> str:
+    parts = []
+    if section.omitted:
+        parts.append(f"{section.omitted:,} of {section.total:,} rows left out (--full shows them all)")
+    if section.note:
+        parts.append(section.note)
+    return "; ".join(parts)
+
+
+def _heading(result: Result, gradient: bool, digits: int | None) -> tuple[str, str]:
+    """The formula (one line, shortened) and the words after it: the point and the mode."""
+    text = " ".join(result.graph.text.split())
+    if len(text) > 70:
+        text = text[:69] + "…"
+    point = ", ".join(f"{name} = {number_text(x, digits)}" for name, x in result.point.items())
+    where = f" at {point}" if point else ""
+    how = f" ({result.mode} mode)" if gradient else ""
+    return text, where + how
+
+
+def markdown(result: Result, secs: list[Section], gradient: bool, digits: int | None = None) -> str:
+    """The trace as GitHub-flavoured Markdown tables, one per section."""
+    text, rest = _heading(result, gradient, digits)
+    lines = [f"Trace of `{text}`{_md_escape(rest)}."]
+    for s in secs:
+        lines += ["", f"**{s.title.capitalize()}**", ""]
+        lines.append("| " + " | ".join(_md_cell(h, digits) for h in s.headers) + " |")
+        lines.append("|" + "|".join("--:" if r else ":--" for r in s.right) + "|")
+        for row in _rows(s):
+            cells = ["⋮"] * len(s.headers) if row is None else [_md_cell(c, digits) for c in row[0]]
+            lines.append("| " + " | ".join(cells) + " |")
+        caption = _caption(s)
+        if caption:
+            lines += ["", f"*{_md_escape(caption)}*"]
+    return "\n".join(lines) + "\n"
+
+
+def latex(result: Result, secs: list[Section], gradient: bool, digits: int | None = None) -> str:
+    """The trace as LaTeX tabular environments (plain LaTeX, no packages needed; ASCII only)."""
+    text, rest = _heading(result, gradient, digits)
+    lines = [f"% adcli trace of {latex_text(text)}{latex_text(rest)}".replace("\n", " ")]
+    for s in secs:
+        lines += [
+            "",
+            f"% {s.title}",
+            r"\begin{tabular}{" + "".join("r" if r else "l" for r in s.right) + "}",
+            r"\hline",
+        ]
+        lines.append(" & ".join(_latex_cell(h, digits) for h in s.headers) + r" \\")
+        lines.append(r"\hline")
+        for row in _rows(s):
+            cells = [r"$\vdots$"] * len(s.headers) if row is None else [_latex_cell(c, digits) for c in row[0]]
+            lines.append(" & ".join(cells) + r" \\")
+        lines += [r"\hline", r"\end{tabular}"]
+        caption = _caption(s)
+        if caption:
+            lines += [r"\\[2pt]", r"{\small " + latex_text(caption) + "}"]
+    return "\n".join(lines) + "\n"
+
+
+# rich: the terminal, and SVG through rich's export.
+
+
+def rich_tables(secs: list[Section], digits: int | None) -> list:
+    """One rich Table per section; every column wraps rather than crop, so narrow terminals lose nothing."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    def text(cell: Cell) -> Text:
+        out = Text()
+        for piece in cell:
+            out.append(plain(piece, digits), style="cyan" if isinstance(piece, Code) else "")
+        return out
+
+    tables = []
+    for s in secs:
+        table = Table(
+            title=s.title,
+            title_justify="left",
+            title_style="bold",
+            caption=_caption(s) or None,
+            caption_justify="left",
+            caption_style="dim",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+            header_style="bold",
+        )
+        for header, right in zip(s.headers, s.right, strict=True):
+            table.add_column(text(header), justify="right" if right else "left", overflow="fold")
+        for row in _rows(s):
+            if row is None:
+                table.add_row(*["⋮"] * len(s.headers), style="dim")
+            else:
+                table.add_row(*(text(c) for c in row[0]), style="bold" if row[1] == "result" else None)
+        tables.append(table)
+    return tables
+
+
+def _summary_table(summary: list[tuple[str, str]]):
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for key, value in summary:
+        table.add_row(Text(key), Text(value))
+    return table
+
+
+def print_rich(console: Any, secs: list[Section], digits: int | None, summary: list[tuple[str, str]]) -> None:
+    """Print the trace tables, then the value and gradient, on a rich console.
+
+    rich lays a table out at about a millisecond a row, so a --full trace of more than
+    RICH_ROWS rows is written as plain aligned columns instead (lines may then be wider
+    than the terminal, which wraps them).
+    """
+    if sum(len(s.head) + len(s.tail) for s in secs) > RICH_ROWS:
+        console.out(plain_tables(secs, digits, summary), highlight=False, end="")
+        return
+    for table in rich_tables(secs, digits):
+        console.print(table)
+    if summary:
+        console.print(_summary_table(summary))
+
+
+def _columns(text: str) -> int:
+    """Terminal columns of our text: the combining dot and bar (v̇, v̄) take none."""
+    return len(text) - text.count(DOT) - text.count(BAR)
+
+
+def _aligned(cells: list[str], widths: list[int], right: list[bool]) -> str:
+    padded = []
+    for cell, width, flush_right in zip(cells, widths, right, strict=True):
+        pad = " " * (width - _columns(cell))
+        padded.append(pad + cell if flush_right else cell + pad)
+    return " " + "   ".join(padded).rstrip()
+
+
+def plain_tables(secs: list[Section], digits: int | None, summary: list[tuple[str, str]]) -> str:
+    """The tables as plain aligned text, in the layout of the rich tables; linear in the rows."""
+    out: list[str] = []
+    for s in secs:
+        header = [cell_text(h, digits) for h in s.headers]
+        body = [["⋮"] * len(header) if row is None else [cell_text(c, digits) for c in row[0]] for row in _rows(s)]
+        widths = [max(_columns(c) for c in column) for column in zip(header, *body, strict=True)]
+        out += [s.title, "", _aligned(header, widths, s.right), " " + "─" * (sum(widths) + 3 * (len(widths) - 1))]
+        out += [_aligned(cells, widths, s.right) for cells in body]
+        caption = _caption(s)
+        out += ["", caption] if caption else []
+        out.append("")
+    if summary:
+        width = max(len(k) for k, _ in summary)
+        value_width = max(len(v) for _, v in summary)
+        out += [f"{k:<{width}}  {v:>{value_width}}" for k, v in summary]
+    return "\n".join(out) + "\n"
+
+
+def save_svg(path: str, secs: list[Section], digits: int | None, summary: list[tuple[str, str]], title: str) -> None:
+    """Write the rendered tables as SVG (rich's export), as wide as the tables need, 40 to 160 columns."""
+    from rich.console import Console
+
+    from .errors import AdcliError
+
+    tables = rich_tables(secs, digits)
+    probe = Console(file=io.StringIO(), width=160)
+    width = max([40, *(probe.measure(t).maximum for t in tables)])
+    console = Console(file=io.StringIO(), record=True, width=min(width, 160), force_terminal=True, highlight=False)
+    for table in tables:
+        console.print(table)
+    if summary:
+        console.print(_summary_table(summary))
+    try:
+        console.save_svg(path, title=title)
+    except OSError as error:
+        raise AdcliError(f"cannot write the SVG file '{path}': {error.strerror or error}") from None
+
+
+def render(
+    result: Result,
+    gradient: bool,
+    *,
+    digits: int | None = None,
+    full: bool = False,
+    fmt: str = "text",
+    svg: str | None = None,
+    summary: list[tuple[str, str]] | None = None,
+    console: Any = None,
+) -> None:
+    """Show the traced table in ``fmt`` on stdout (or ``console``), and write it as SVG to ``svg`` if given.
+
+    Text goes through rich (no ANSI codes when stdout is not a terminal, none of colour
+    under NO_COLOR); Markdown and LaTeX are written directly, without rich.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    secs = sections(result, gradient, full)
+    summary = summary or []
+    if fmt == "markdown":
+        sys.stdout.write(markdown(result, secs, gradient, digits))
+    elif fmt == "latex":
+        sys.stdout.write(latex(result, secs, gradient, digits))
+    else:
+        if console is None:
+            from rich.console import Console
+
+            console = Console(highlight=False)
+        print_rich(console, secs, digits, summary)
+    if svg is not None:
+        text, rest = _heading(result, gradient, digits)
+        save_svg(svg, secs, digits, summary, f"adcli: {text}{rest}")
