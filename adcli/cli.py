@@ -212,7 +212,7 @@ def grad(
         from .parser import parse
 
         graph = parse(read_formula(expr))
-        return graph.differentiate(read_point(at), mode, _split_names(wrt))
+        return graph.differentiate(read_point(at), mode, _split_names(wrt), record=trace)
 
     _emit(_run(work), as_json, trace, gradient=True, digits=digits, full=full, fmt=fmt, svg=svg)
 
@@ -243,7 +243,7 @@ def evaluate(
         from .parser import parse
 
         graph = parse(read_formula(expr))
-        return graph.differentiate(read_point(at), "reverse", wrt=())
+        return graph.differentiate(read_point(at), "reverse", wrt=(), record=trace)
 
     _emit(_run(work), as_json, trace, gradient=False, digits=digits, full=full, fmt=fmt, svg=svg)
 

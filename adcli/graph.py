@@ -51,6 +51,8 @@ class Graph:
             b = a[1] if len(a) > 1 else -1
             self.code.append((op.value, a[0], b))
             self.rules.append((op.partials[0], op.partials[1] if b >= 0 else None, a[0], b))
+        # Operations with a point where the derivative is a convention (abs, min, floor, ...).
+        self.kinked = [i for i in range(self.n_leaves, len(ops)) if ops[i].kink is not None]
         # Which nodes depend on some input; nodes that do not (2*pi, say) carry no derivative.
         self.varies = [True] * self.n_inputs + [False] * (self.n_leaves - self.n_inputs)
         for _, a, b in self.code:
@@ -162,7 +164,8 @@ class Graph:
                 p, (a, b) = op.precedence, args
                 pa, pb = precedence(a), precedence(b)
                 left = self._wrapped(a, pa < p or (p == POWER and pa == POWER))
-                right = self._wrapped(b, pb < p or (pb == p and p != POWER))
+                # A negation on the right is wrapped too: x + (-y), not x + -y.
+                right = self._wrapped(b, pb < p or (pb == p and p != POWER) or pb == UNARY)
                 sep = op.symbol if p == POWER else f" {op.symbol} "
                 parts = [*left, sep, *right]
             stack.extend(reversed(parts))

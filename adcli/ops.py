@@ -44,6 +44,9 @@ class Op:
     summary: str
     symbol: str = ""  # infix or prefix operator; empty for a function call
     precedence: int = ATOM
+    # Where the derivative does not exist and adcli uses a convention instead:
+    # (is the point there?, the convention in words). Results there come with a warning.
+    kink: tuple[Callable[..., bool], str] | None = None
 
     @property
     def is_function(self) -> bool:
@@ -130,12 +133,28 @@ def _step(a: float, v: float) -> float:
     return 1.0 if a > 0.0 else 0.0
 
 
-def _u(name, value, partial, rule, summary):
-    return Op(name, 1, value, (partial,), (rule,), summary)
+def _u(name, value, partial, rule, summary, kink=None):
+    return Op(name, 1, value, (partial,), (rule,), summary, kink=kink)
 
 
-def _b(name, value, partials, rules, summary, symbol="", precedence=ATOM):
-    return Op(name, 2, value, partials, rules, summary, symbol, precedence)
+def _b(name, value, partials, rules, summary, symbol="", precedence=ATOM, kink=None):
+    return Op(name, 2, value, partials, rules, summary, symbol, precedence, kink)
+
+
+def _at_zero(a: float, v: float) -> bool:
+    return a == 0.0
+
+
+def _at_integer(a: float, v: float) -> bool:
+    return a == v  # floor(a) == a or ceil(a) == a: a jump
+
+
+def _tie(a: float, b: float, v: float) -> bool:
+    return a == b
+
+
+def _origin(a: float, b: float, v: float) -> bool:
+    return v == 0.0
 
 
 OPERATIONS: tuple[Op, ...] = (
@@ -191,11 +210,11 @@ OPERATIONS: tuple[Op, ...] = (
     _u("log10", ieee.log10, lambda a, v: ieee.div(1.0, a * _LN10), "1/(a·ln 10)", "base-10 logarithm"),
     _u("sqrt", ieee.sqrt, lambda a, v: ieee.div(0.5, v), "1/(2v)", "square root"),
     _u("cbrt", math.cbrt, lambda a, v: ieee.div(1.0, 3.0 * v * v), "1/(3v²)", "cube root"),
-    _u("abs", math.fabs, lambda a, v: ieee.sign(a), "sign(a), 0 at a = 0", "absolute value"),
-    _u("sign", ieee.sign, _zero, "0", "-1, 0 or 1"),
-    _u("floor", ieee.floor, _zero, "0", "largest integer ≤ a"),
-    _u("ceil", ieee.ceil, _zero, "0", "smallest integer ≥ a"),
-    _u("relu", ieee.relu, _step, "1 if a > 0 else 0", "max(a, 0)"),
+    _u("abs", math.fabs, lambda a, v: ieee.sign(a), "sign(a), 0 at a = 0", "absolute value", (_at_zero, "0")),
+    _u("sign", ieee.sign, _zero, "0", "-1, 0 or 1", (_at_zero, "0 across the jump")),
+    _u("floor", ieee.floor, _zero, "0", "largest integer ≤ a", (_at_integer, "0 across the jump")),
+    _u("ceil", ieee.ceil, _zero, "0", "smallest integer ≥ a", (_at_integer, "0 across the jump")),
+    _u("relu", ieee.relu, _step, "1 if a > 0 else 0", "max(a, 0)", (_at_zero, "0")),
     _u("sigmoid", ieee.sigmoid, lambda a, v: v * (1.0 - v), "v·(1-v)", "logistic 1/(1+e^-a)"),
     _u("softplus", ieee.softplus, lambda a, v: ieee.sigmoid(a), "sigmoid(a)", "ln(1 + e^a)"),
     _u(
@@ -219,6 +238,7 @@ OPERATIONS: tuple[Op, ...] = (
         (_d_min_a, lambda a, b, v: _d_min_a(b, a, v)),
         ("1 if a < b, ½ if a = b", "1 if b < a, ½ if a = b"),
         "smaller of a, b",
+        kink=(_tie, "½ to each argument"),
     ),
     _b(
         "max",
@@ -226,9 +246,17 @@ OPERATIONS: tuple[Op, ...] = (
         (_d_max_a, lambda a, b, v: _d_max_a(b, a, v)),
         ("1 if a > b, ½ if a = b", "1 if b > a, ½ if a = b"),
         "larger of a, b",
+        kink=(_tie, "½ to each argument"),
     ),
     _b("atan2", math.atan2, (_d_atan2_y, _d_atan2_x), ("b/(a²+b²)", "-a/(a²+b²)"), "angle of the point (b, a)"),
-    _b("hypot", math.hypot, (_d_hypot_x, lambda x, y, v: _d_hypot_x(y, x, v)), ("a/v", "b/v"), "√(a²+b²)"),
+    _b(
+        "hypot",
+        math.hypot,
+        (_d_hypot_x, lambda x, y, v: _d_hypot_x(y, x, v)),
+        ("a/v", "b/v"),
+        "√(a²+b²)",
+        kink=(_origin, "0 for both arguments"),
+    ),
     _b(
         "logb",
         _log_base,

@@ -100,10 +100,11 @@ def _finite(x: float) -> bool:
 
 
 def nonfinite_warnings(result: Result, active: list[bool]) -> list[str]:
-    """Name the first node whose value is not finite, and the first non-finite local partial.
+    """Name the first node whose value is not finite, the first operation met at a kink
+    (where its derivative is a convention), and the first non-finite local partial.
 
-    Both come from one scan in evaluation order over what the engine recorded, so the
-    two modes warn alike.
+    All come from scans in evaluation order over what the engine recorded, so the two
+    modes warn alike.
     """
     graph, values = result.graph, result.values
     warnings = []
@@ -112,9 +113,17 @@ def nonfinite_warnings(result: Result, active: list[bool]) -> list[str]:
         first = next((i for i, v in enumerate(values) if not _finite(v)), None)
     if first is not None:
         warnings.append(f"{_where(graph, first)} is {_word(values[first])}: the first value that is not finite")
+    needed = _needed(graph) if graph.kinked or not _finite(sum(result.gradient.values())) else None
+    for i in graph.kinked:
+        at, convention = graph.ops[i].kink
+        if active[i] and needed[i] and result.wrt and at(*[values[a] for a in graph.args[i]], values[i]):
+            warnings.append(
+                f"{_where(graph, i)} is at a point where it has no derivative; adcli uses {convention} "
+                "(see Numerical conventions in the README)"
+            )
+            break
     if _finite(sum(result.gradient.values())):
         return warnings
-    needed = _needed(graph)
     for i in range(graph.n_leaves, len(graph)):
         local = result.partials[i]
         if local is None or not needed[i]:

@@ -78,6 +78,32 @@ def test_constant_domain_edges(text, expected):
 
 
 @pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("text", "point", "convention"),
+    [
+        ("abs(x)", {"x": 0.0}, "0"),
+        ("relu(x) + y", {"x": 0.0, "y": 1.0}, "0"),
+        ("floor(x)", {"x": 3.0}, "0 across the jump"),
+        ("sign(x)", {"x": 0.0}, "0 across the jump"),
+        ("max(x, min(x, y))", {"x": 0.0, "y": 0.0}, "½ to each argument"),
+        ("hypot(x, y)", {"x": 0.0, "y": 0.0}, "0 for both arguments"),
+    ],
+)
+def test_kinks_are_announced(mode, text, point, convention):
+    """A derivative taken at a kink is a convention, never passed off as the derivative."""
+    result = grad(text, mode, **point)
+    assert [w for w in result.warnings if "has no derivative" in w] == [
+        w for w in result.warnings if f"adcli uses {convention} " in w
+    ]
+    assert len(result.warnings) == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_no_kink_warning_away_from_kinks(mode):
+    assert grad("abs(x) + max(x, 1) + floor(x)", mode, x=0.5).warnings == []
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_pow_at_zero_base_same_in_both_modes(mode):
     result = grad("x^y", mode, x=0.0, y=2.0)
     assert result.value == 0.0

@@ -3,6 +3,7 @@
 import math
 
 import pytest
+from formulas import formulas
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lark.exceptions import UnexpectedInput, UnexpectedToken
@@ -204,3 +205,14 @@ def test_fast_parser_accepts_exactly_what_lark_accepts(text):
 
 def test_known_mistake_is_only_for_invalid_text():
     assert known_mistake("x + 1") is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(formulas)
+def test_printed_expression_parses_back_to_the_same_graph(text):
+    """Graph.expression writes text that adcli reads back as the same computation."""
+    graph = adcli.parse(text)
+    again = adcli.parse(graph.expression(limit=10**9, use_labels=False))
+    assert [op.name for op in again.ops] == [op.name for op in graph.ops]
+    assert again.args == graph.args
+    assert again.const_values == graph.const_values
