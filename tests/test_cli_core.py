@@ -66,3 +66,11 @@ def test_broken_pipe_is_quiet(tmp_path):
     cmd = f"{sys.executable} -m adcli grad @{path} --at @{point} | head -c 10"
     proc = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=120)
     assert "Traceback" not in proc.stderr
+
+
+def test_formula_with_a_leading_minus(adcli_run):
+    """As the README says: after --, or with a leading space."""
+    for args in (["grad", "--at", "x=3", "--json", "--", "-x^2"], ["grad", " -x^2", "--at", "x=3", "--json"]):
+        run = adcli_run(*args)
+        assert run.code == 0, run.err
+        assert json.loads(run.out)["gradient"] == {"x": -6.0}
