@@ -39,22 +39,23 @@ class GraphBuilder:
         self.defined: dict[str, int] = {}
         self.labels: dict[int, str] = {}
 
+    def _new(self, op, args: tuple[int, ...] = ()) -> int:
+        self.ops.append(op)
+        self.args.append(args)
+        return len(self.ops) - 1
+
     def _node(self, op, args: tuple[int, ...]) -> int:
         key = (op.name, *args)
         node = self.interned.get(key)
         if node is None:
-            node = self.interned[key] = len(self.ops)
-            self.ops.append(op)
-            self.args.append(args)
+            node = self.interned[key] = self._new(op, args)
         return node
 
     def _constant(self, value: float, text: str) -> int:
         key = ("const", value)
         node = self.interned.get(key)
         if node is None:
-            node = self.interned[key] = len(self.ops)
-            self.ops.append(CONST)
-            self.args.append(())
+            node = self.interned[key] = self._new(CONST)
             self.const_values[node] = value
             self.leaf_text[node] = text
         return node
@@ -78,9 +79,7 @@ class GraphBuilder:
             raise self._error(f"'{name}' is a function", token, f"call it with parentheses: {name}(...)")
         node = self.variables.get(name)
         if node is None:
-            node = self.variables[name] = len(self.ops)
-            self.ops.append(INPUT)
-            self.args.append(())
+            node = self.variables[name] = self._new(INPUT)
             self.leaf_text[node] = name
         return node
 

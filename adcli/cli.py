@@ -206,15 +206,8 @@ def grad(
 
     EXPR is a formula, '-' to read it from standard input, or @FILE.
     """
-    trace = _trace_view(as_json, trace, fmt, svg, full)
-
-    def work():
-        from .parser import parse
-
-        graph = parse(read_formula(expr))
-        return graph.differentiate(read_point(at), mode, _split_names(wrt), record=trace)
-
-    _emit(_run(work), as_json, trace, gradient=True, digits=digits, full=full, fmt=fmt, svg=svg)
+    view = {"digits": digits, "full": full, "fmt": fmt, "svg": svg}
+    _answer(expr, at, as_json, trace, view, mode=mode, wrt=wrt)
 
 
 @cli.command("eval", epilog=_EPILOG_EVAL)
@@ -237,15 +230,31 @@ def evaluate(
 
     EXPR is a formula, '-' to read it from standard input, or @FILE.
     """
-    trace = _trace_view(as_json, trace, fmt, svg, full)
+    view = {"digits": digits, "full": full, "fmt": fmt, "svg": svg}
+    _answer(expr, at, as_json, trace, view, gradient=False)
+
+
+def _answer(
+    expr: str,
+    at: tuple[str, ...],
+    as_json: bool,
+    trace: bool,
+    view: dict,
+    mode: str = "reverse",
+    wrt: str | None = None,
+    gradient: bool = True,
+) -> None:
+    """What grad and eval share: parse, differentiate (by no variable, for eval), show."""
+    trace = _trace_view(as_json, trace, view["fmt"], view["svg"], view["full"])
 
     def work():
         from .parser import parse
 
         graph = parse(read_formula(expr))
-        return graph.differentiate(read_point(at), "reverse", wrt=(), record=trace)
+        names = _split_names(wrt) if gradient else ()
+        return graph.differentiate(read_point(at), mode, names, record=trace)
 
-    _emit(_run(work), as_json, trace, gradient=False, digits=digits, full=full, fmt=fmt, svg=svg)
+    _emit(_run(work), as_json, trace, gradient=gradient, **view)
 
 
 _EPILOG_FUNCTIONS = """\b
