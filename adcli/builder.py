@@ -119,7 +119,9 @@ class GraphBuilder:
         name = token[1]
         overloads = FUNCTIONS.get(name)
         if overloads is None:
-            hint = _suggest(name, FUNCTIONS) or "run 'adcli functions' to list them"
+            hint = _suggest(name, FUNCTIONS) or (
+                f"the functions are {', '.join(sorted(FUNCTIONS))} ('adcli functions' gives their rules)"
+            )
             if name in self.variables or name in self.defined or name in CONSTANTS:
                 hint = f"to multiply, write {name}*(...)"
             raise self._error(f"unknown function '{name}'", token, hint)
