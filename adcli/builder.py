@@ -38,6 +38,7 @@ class GraphBuilder:
         self.variables: dict[str, int] = {}
         self.defined: dict[str, int] = {}
         self.labels: dict[int, str] = {}
+        self.statements: list[str | None] = []  # each statement's name, None for a bare expression
 
     def _new(self, op, args: tuple[int, ...] = ()) -> int:
         self.ops.append(op)
@@ -155,10 +156,25 @@ class GraphBuilder:
             raise self._error(f"'{name}' is used as an input before this assignment", token, "choose another name")
         self.defined[name] = node
         self.labels.setdefault(node, name)
+        self.statements.append(name)
         return node
 
-    def sequence(self, previous: int, node: int) -> int:
-        return node  # the program's value is its last statement's
+    def expression(self, node: int) -> int:
+        self.statements.append(None)
+        return node
+
+    def sequence(self, previous: int, separator: Token, node: int) -> int:
+        """The program's value is its last statement's; an unnamed one before it would be lost."""
+        if self.statements[-2] is None:
+            newline = separator[1] != ";"
+            raise self._error(
+                f"the expression before this {'line break' if newline else chr(39) + ';' + chr(39)} is not used: "
+                "only the last statement is the result",
+                separator,
+                "to go on with a formula on the next line, end the line with an operator or leave a "
+                "parenthesis open; to keep a step, name it (a = ...)",
+            )
+        return node
 
     def finish(self, output: int) -> Graph:
         """Renumber nodes in textbook order (inputs, then constants, then operations) into a Graph."""

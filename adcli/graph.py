@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from .errors import PointError
 from .ops import ATOM, POWER, UNARY
+from .primal import active_nodes
 
 if TYPE_CHECKING:
     from .result import Result
@@ -54,9 +55,7 @@ class Graph:
         # Operations with a point where the derivative is a convention (abs, min, floor, ...).
         self.kinked = [i for i in range(self.n_leaves, len(ops)) if ops[i].kink is not None]
         # Which nodes depend on some input; nodes that do not (2*pi, say) carry no derivative.
-        self.varies = [True] * self.n_inputs + [False] * (self.n_leaves - self.n_inputs)
-        for _, a, b in self.code:
-            self.varies.append(self.varies[a] or (b >= 0 and self.varies[b]))
+        self.varies = active_nodes(self, range(self.n_inputs))
 
     def __len__(self) -> int:
         return len(self.ops)
@@ -74,24 +73,30 @@ class Graph:
         """The point's values in variable order; every variable needs one and no other name may appear."""
         known = set(self.variables)
         unknown = [name for name in point if name not in known]
-        if unknown:  # checked first: a typo in --at also leaves a variable without a value
-            raise PointError("--at " + _unknown_message(unknown, self.variables))
+        if unknown:  # checked first: a typo in the point also leaves a variable without a value
+            raise PointError("the point " + self._unknown_message(unknown[0]))
         missing = [name for name in self.variables if name not in point]
         if missing:
             raise PointError(f"no value given for {_names(missing)}: add {', '.join(n + '=...' for n in missing[:3])}")
-        return [float(point[name]) for name in self.variables]
+        try:
+            return [float(point[name]) for name in self.variables]
+        except (TypeError, ValueError):
+            bad = next(name for name in self.variables if not _is_number(point[name]))
+            raise PointError(f"the value of '{bad}' must be a number, not {point[bad]!r}") from None
 
     def variable_nodes(self, wrt: Iterable[str] | None) -> list[int]:
         """Node numbers of the variables to differentiate by (all of them when wrt is None)."""
         if wrt is None:
             return list(range(self.n_inputs))
+        if isinstance(wrt, str):  # "x,y" or "x": names, not characters
+            wrt = [name.strip() for name in wrt.split(",")]
         index = {name: i for i, name in enumerate(self.variables)}
         nodes, seen = [], set()
         for name in wrt:
             if name not in index:
-                raise PointError(f"--wrt {_unknown_message([name], self.variables)}")
+                raise PointError(f"wrt {self._unknown_message(name)}")
             if name in seen:
-                raise PointError(f"--wrt names '{name}' twice")
+                raise PointError(f"wrt names '{name}' twice")
             seen.add(name)
             nodes.append(index[name])
         return nodes
@@ -126,8 +131,10 @@ class Graph:
     def expression(self, node: int | None = None, limit: int = 60, use_labels: bool = True) -> str:
         """Infix text of a node's subexpression, cut to ``limit`` characters.
 
-        Named statements print as their names. Built with an explicit stack, so the
-        cost is bounded by ``limit`` whatever the depth.
+        Named statements print as their names. Built with an explicit stack, and a
+        subexpression nested deeper than ``limit // 2`` levels prints as "…" (the tail of
+        x + x + … + x shows as "… + x + x"), so the cost is bounded by ``limit``
+        whatever the size or depth of the graph.
         """
         root = self.output if node is None else node
 
@@ -139,22 +146,25 @@ class Graph:
 
         out: list[str] = []
         length = 0
-        stack: list = [root]
+        stack: list = [(root, 0)]
         while stack and length <= limit:
-            item = stack.pop()
+            item, depth = stack.pop()
             if isinstance(item, str):
                 out.append(item)
                 length += len(item)
                 continue
             if item < self.n_leaves:
-                stack.append(self.leaf_text[item])
+                stack.append((self.leaf_text[item], depth))
                 continue
             if shown_as_name(item):
-                stack.append(self.labels[item])
+                stack.append((self.labels[item], depth))
+                continue
+            if depth > limit // 2:  # every level writes at least one character on each side
+                stack.append(("…", depth))
                 continue
             op, args = self.ops[item], self.args[item]
             if op.is_function:
-                parts: list = [op.name if op.name != "logb" else "log", "("]
+                parts: list = [op.written, "("]
                 for k, a in enumerate(args):
                     parts += [", "] * (k > 0) + [a]
                 parts.append(")")
@@ -168,9 +178,25 @@ class Graph:
                 right = self._wrapped(b, pb < p or (pb == p and p != POWER) or pb == UNARY)
                 sep = op.symbol if p == POWER else f" {op.symbol} "
                 parts = [*left, sep, *right]
-            stack.extend(reversed(parts))
+            stack.extend((part, depth + 1) for part in reversed(parts))
         text = "".join(out)
         return text if length <= limit and not stack else text[: limit - 1] + "…"
+
+    def _unknown_message(self, name: str) -> str:
+        """Why ``name`` is not one of the formula's variables, with a suggestion."""
+        import difflib
+
+        from .ops import CONSTANTS
+
+        if name in CONSTANTS:
+            return f"names '{name}', which is a constant, not a variable"
+        if name in self.labels.values():
+            return f"names '{name}', which the formula defines ({name} = ...), not an input"
+        variables = self.variables
+        close = difflib.get_close_matches(name, variables, n=1, cutoff=0.6)
+        listing = ", ".join(variables[:8]) + (", …" if len(variables) > 8 else "") if variables else "none"
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"names '{name}', which the formula does not use (its variables: {listing}){hint}"
 
     @staticmethod
     def _wrapped(node: int, parenthesize: bool) -> list:
@@ -183,11 +209,9 @@ def _names(names: list[str]) -> str:
     return ("variable " if len(names) == 1 else "variables ") + ", ".join(quoted) + more
 
 
-def _unknown_message(unknown: list[str], variables: tuple[str, ...]) -> str:
-    import difflib
-
-    name = unknown[0]
-    close = difflib.get_close_matches(name, variables, n=1, cutoff=0.6)
-    listing = ", ".join(variables[:8]) + (", …" if len(variables) > 8 else "") if variables else "none"
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    return f"names '{name}', which the formula does not use (its variables: {listing}){hint}"
+def _is_number(value) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True

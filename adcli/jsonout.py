@@ -58,7 +58,8 @@ def trace_entries(result: Result, gradient: bool) -> list[dict[str, Any]]:
             entry["label"] = graph.labels[i]
         if gradient and result.tangents is not None:
             entry["tangent"] = {name: number(dot[i] or 0.0) for name, dot in result.tangents.items()}
-        elif gradient and result.adjoints is not None:
-            entry["adjoint"] = number(result.adjoints[i] or 0.0)
+        elif gradient and result.adjoints is not None:  # null: the backward sweep never reached the node
+            bar = result.adjoints[i]
+            entry["adjoint"] = None if bar is None else number(bar)
         entries.append(entry)
     return entries

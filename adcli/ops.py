@@ -47,6 +47,12 @@ class Op:
     # Where the derivative does not exist and adcli uses a convention instead:
     # (is the point there?, the convention in words). Results there come with a warning.
     kink: tuple[Callable[..., bool], str] | None = None
+    spelling: str = ""  # how a formula calls it, where that differs from the name
+
+    @property
+    def written(self) -> str:
+        """The operation's name as formulas write it: logb is log(a, b)."""
+        return self.spelling or self.name
 
     @property
     def is_function(self) -> bool:
@@ -125,6 +131,11 @@ def _log_base(x: float, b: float) -> float:
     return ieee.div(ieee.log(x), ieee.log(b))
 
 
+def _sech_squared(a: float) -> float:
+    c = ieee.cosh(a)
+    return 1.0 / (c * c)  # c * c overflows to inf (giving 0) where c ** 2 would raise
+
+
 def _zero(a: float, v: float) -> float:
     return 0.0
 
@@ -137,8 +148,8 @@ def _u(name, value, partial, rule, summary, kink=None):
     return Op(name, 1, value, (partial,), (rule,), summary, kink=kink)
 
 
-def _b(name, value, partials, rules, summary, symbol="", precedence=ATOM, kink=None):
-    return Op(name, 2, value, partials, rules, summary, symbol, precedence, kink)
+def _b(name, value, partials, rules, summary, symbol="", precedence=ATOM, kink=None, spelling=""):
+    return Op(name, 2, value, partials, rules, summary, symbol, precedence, kink, spelling)
 
 
 def _at_zero(a: float, v: float) -> bool:
@@ -190,7 +201,8 @@ OPERATIONS: tuple[Op, ...] = (
     _u("atan", math.atan, lambda a, v: 1.0 / (1.0 + a * a), "1/(1+a²)", "arctangent"),
     _u("sinh", ieee.sinh, lambda a, v: ieee.cosh(a), "cosh(a)", "hyperbolic sine"),
     _u("cosh", ieee.cosh, lambda a, v: ieee.sinh(a), "sinh(a)", "hyperbolic cosine"),
-    _u("tanh", math.tanh, lambda a, v: 1.0 - v * v, "1 - v²", "hyperbolic tangent"),
+    # 1/cosh²(a), not 1 - v²: for large |a| the difference cancels to nothing.
+    _u("tanh", math.tanh, lambda a, v: _sech_squared(a), "1/cosh²(a) = 1 - v²", "hyperbolic tangent"),
     _u("asinh", math.asinh, lambda a, v: 1.0 / math.hypot(a, 1.0), "1/√(a²+1)", "inverse hyperbolic sine"),
     _u(
         "acosh",
@@ -208,14 +220,15 @@ OPERATIONS: tuple[Op, ...] = (
     _u("log1p", ieee.log1p, lambda a, v: ieee.div(1.0, 1.0 + a), "1/(1+a)", "ln(1 + a), accurate near 0"),
     _u("log2", ieee.log2, lambda a, v: ieee.div(1.0, a * _LN2), "1/(a·ln 2)", "base-2 logarithm"),
     _u("log10", ieee.log10, lambda a, v: ieee.div(1.0, a * _LN10), "1/(a·ln 10)", "base-10 logarithm"),
-    _u("sqrt", ieee.sqrt, lambda a, v: ieee.div(0.5, v), "1/(2v)", "square root"),
+    _u("sqrt", ieee.sqrt, lambda a, v: ieee.div(0.5, math.fabs(v)), "1/(2v)", "square root"),  # +inf at -0 too
     _u("cbrt", math.cbrt, lambda a, v: ieee.div(1.0, 3.0 * v * v), "1/(3v²)", "cube root"),
     _u("abs", math.fabs, lambda a, v: ieee.sign(a), "sign(a), 0 at a = 0", "absolute value", (_at_zero, "0")),
     _u("sign", ieee.sign, _zero, "0", "-1, 0 or 1", (_at_zero, "0 across the jump")),
     _u("floor", ieee.floor, _zero, "0", "largest integer ≤ a", (_at_integer, "0 across the jump")),
     _u("ceil", ieee.ceil, _zero, "0", "smallest integer ≥ a", (_at_integer, "0 across the jump")),
     _u("relu", ieee.relu, _step, "1 if a > 0 else 0", "max(a, 0)", (_at_zero, "0")),
-    _u("sigmoid", ieee.sigmoid, lambda a, v: v * (1.0 - v), "v·(1-v)", "logistic 1/(1+e^-a)"),
+    # v·sigmoid(-a), not v·(1 - v): 1 - v cancels for large a.
+    _u("sigmoid", ieee.sigmoid, lambda a, v: v * ieee.sigmoid(-a), "v·(1-v)", "logistic 1/(1+e^-a)"),
     _u("softplus", ieee.softplus, lambda a, v: ieee.sigmoid(a), "sigmoid(a)", "ln(1 + e^a)"),
     _u(
         "erf",
@@ -263,6 +276,7 @@ OPERATIONS: tuple[Op, ...] = (
         (lambda x, b, v: ieee.div(1.0, x * ieee.log(b)), lambda x, b, v: -ieee.div(v, b * ieee.log(b))),
         ("1/(a·ln b)", "-v/(b·ln b)"),
         "log(a, b): logarithm of a to base b",
+        spelling="log",
     ),
 )
 

@@ -168,8 +168,8 @@ _LOOKALIKES = {
     "]": "')' — brackets are not used",
     "{": "'(' — braces are not used",
     "}": "')' — braces are not used",
-    "!": "a function such as gamma is not available; there is no factorial",
 }
+_NO_SUCH_OPERATOR = {"!": "there is no factorial (nor a gamma function)"}
 
 
 def _describe_token(kind: str, text: str) -> str:
@@ -195,6 +195,8 @@ def _character_error(text: str, pos: int) -> ParseError:
     hint = _LOOKALIKES.get(ch)
     if hint is not None:
         hint = f"use {hint}"
+    elif ch in _NO_SUCH_OPERATOR:
+        hint = _NO_SUCH_OPERATOR[ch]
     elif not ch.isascii():
         hint = "only ASCII letters, digits and the operators + - * / ^ ( ) , = ; may appear"
     return ParseError(f"unexpected character '{shown}' (U+{ord(ch):04X})", text, pos, hint=hint)
@@ -230,5 +232,5 @@ def known_mistake(text: str) -> str | None:
         return None
     except UnexpectedInput as error:
         # use_accepts=False: with it, Lark 1.3's debug logging formats a ParserState with %d and raises.
-        return error.match_examples(lark.parse, _EXAMPLES, use_accepts=False)
+        return error.match_examples(lark.parse, _EXAMPLES, use_accepts=False, token_type_match_fallback=True)
     return None

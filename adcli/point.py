@@ -26,7 +26,7 @@ def parse_point(specs: Iterable[str]) -> dict[str, float]:
         pairs = _json_pairs(spec) if spec.lstrip().startswith("{") else _text_pairs(spec)
         for name, value in pairs:
             if name in point:
-                raise PointError(f"--at gives '{name}' twice")
+                raise PointError(f"the point gives '{name}' twice")
             point[name] = value
     return point
 
@@ -71,7 +71,8 @@ def _json_pairs(text: str) -> list[tuple[str, float]]:
     import json
 
     try:
-        obj = json.loads(text, object_pairs_hook=list, parse_constant=_reject_constant)
+        # parse_int=float: an integer too large for a double is inf, as 1e400 is, not an OverflowError.
+        obj = json.loads(text, object_pairs_hook=list, parse_constant=_reject_constant, parse_int=float)
     except ValueError as error:
         raise PointError(f"the point file is not valid JSON: {error}") from None
     if not isinstance(obj, list):

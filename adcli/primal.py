@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -17,7 +18,7 @@ def sweep(graph: Graph, inputs: list[float]) -> list[float]:
     return values
 
 
-def active_nodes(graph: Graph, seeds: list[int]) -> list[bool]:
+def active_nodes(graph: Graph, seeds: Iterable[int]) -> list[bool]:
     """Which nodes depend on the seed inputs: the only ones derivatives flow through.
 
     Partials toward inactive nodes (constants, variables held fixed) are never

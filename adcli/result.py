@@ -30,7 +30,7 @@ class Result:
     values: list[float]
     gradient: dict[str, float]
     partials: list[tuple[float | None, ...] | None] | None  # None when not recorded
-    tangents: dict[str, list[float | None]] | None = None  # forward mode: one list per variable
+    tangents: dict[str, list[float | None]] | None = None  # forward mode, recorded: one list per variable
     adjoints: list[float | None] | None = None  # reverse mode
     warnings: list[str] = field(default_factory=list)
 
@@ -68,7 +68,8 @@ def _run(graph: Graph, mode: str, inputs: list[float], seeds: list[int], active:
         tangents, gradient, partials = {}, {}, None
         for seed in seeds:
             values, dot, used = forward.sweep(graph, inputs, seed, record)
-            tangents[names[seed]] = dot
+            if record:  # every node's tangent, for a trace: memory grows with variables × nodes
+                tangents[names[seed]] = dot
             gradient[names[seed]] = _zero_if_none(dot[graph.output])
             partials = used if partials is None else _merge(partials, used) if record else None
         return Result(graph, mode, point, wrt, values, gradient, partials, tangents=tangents)
@@ -109,11 +110,14 @@ def nonfinite_warnings(result: Result, active: list[bool]) -> list[str]:
     graph, values = result.graph, result.values
     warnings = []
     first = None
+    needed = None
     if not _finite(sum(values)):  # a finite sum means every value is finite: one pass at C speed
-        first = next((i for i, v in enumerate(values) if not _finite(v)), None)
+        needed = _needed(graph)  # a statement the result does not use cannot spoil it
+        first = next((i for i, v in enumerate(values) if needed[i] and not _finite(v)), None)
     if first is not None:
         warnings.append(f"{_where(graph, first)} is {_word(values[first])}: the first value that is not finite")
-    needed = _needed(graph) if graph.kinked or not _finite(sum(result.gradient.values())) else None
+    if needed is None and (graph.kinked or not _finite(sum(result.gradient.values()))):
+        needed = _needed(graph)
     for i in graph.kinked:
         at, convention = graph.ops[i].kink
         if active[i] and needed[i] and result.wrt and at(*[values[a] for a in graph.args[i]], values[i]):
@@ -130,9 +134,10 @@ def nonfinite_warnings(result: Result, active: list[bool]) -> list[str]:
             continue
         for a, p in zip(graph.args[i], local, strict=True):
             if p is not None and active[a] and not _finite(p):
+                argument = graph.labels.get(a) or graph.expression(a, 30)
                 warnings.append(
-                    f"the derivative of {_where(graph, i)} with respect to "
-                    f"{graph.expression(a, 30)} is {_word(p)}: the first that is not finite"
+                    f"the derivative of {_where(graph, i)} with respect to {argument} "
+                    f"is {_word(p)}: the first that is not finite"
                 )
                 return warnings
     return warnings
@@ -156,7 +161,7 @@ def _where(graph: Graph, node: int) -> str:
         return f"constant {graph.leaf_text[node]}"
     label = graph.labels.get(node)
     text = graph.expression(node, 40, use_labels=True)
-    return f"{graph.ops[node].name} at v{node - graph.n_leaves + 1} ({label + ' = ' if label else ''}{text})"
+    return f"{graph.ops[node].written} at v{node - graph.n_leaves + 1} ({label + ' = ' if label else ''}{text})"
 
 
 def _word(x: float) -> str:

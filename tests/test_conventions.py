@@ -143,3 +143,25 @@ def test_cli_warning_on_stderr_exit_zero(adcli_run):
     assert run.code == 0
     assert run.err.startswith("warning: log at v1 (log(x)) is nan")
     assert "value  nan" in run.out
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_warnings_ignore_statements_the_result_does_not_use(mode):
+    result = grad("a = log(x - x); sqrt(-x) + x", mode, x=1.0)
+    assert result.warnings[0].startswith("sqrt at")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_warnings_name_operations_as_formulas_write_them(mode):
+    result = grad("d = x - 1; log(2, d)", mode, x=2.0)
+    assert result.warnings[0].startswith("log at v2 (log(2, d))")
+    assert "with respect to d is" in result.warnings[1]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_forward_mode_keeps_tangents_only_for_a_trace(mode):
+    graph = adcli.parse("x*y")
+    assert graph.differentiate({"x": 1, "y": 2}, mode, record=False).gradient == {"x": 2.0, "y": 1.0}
+    if mode == "forward":
+        assert graph.differentiate({"x": 1, "y": 2}, mode, record=False).tangents == {}
+        assert set(graph.differentiate({"x": 1, "y": 2}, mode).tangents) == {"x", "y"}

@@ -60,9 +60,22 @@ def test_wrt_limits_the_gradient(adcli_run):
     obj = strict_loads(run.out)
     assert obj["gradient"] == {"z": 6.0, "x": 15.0}
     run = adcli_run("grad", "x*y", "--at", "x=2,y=3", "--wrt", "q")
-    assert run.code == 2 and "--wrt names 'q'" in run.err
+    assert run.code == 2 and "wrt names 'q'" in run.err
 
 
 def test_value_is_exact_double(adcli_run):
     run = adcli_run("eval", "sin(x)", "--at", "x=1", "--json")
     assert strict_loads(run.out)["value"] == math.sin(1.0)
+
+
+def test_adjoint_is_null_where_the_sweep_never_went(adcli_run):
+    run = adcli_run("grad", "x + y*2", "--at", "x=1,y=2", "--wrt", "x", "--json", "--trace")
+    trace = {entry.get("name") or entry.get("text") or entry["op"]: entry for entry in strict_loads(run.out)["trace"]}
+    assert trace["x"]["adjoint"] == 1.0
+    assert trace["y"]["adjoint"] is None  # held fixed: its adjoint was never computed (∂f/∂y is 2, not 0)
+    assert trace["2"]["adjoint"] is None
+
+
+def test_full_with_json_includes_the_trace(adcli_run):
+    run = adcli_run("grad", "x*y", "--at", "x=1,y=2", "--json", "--full")
+    assert len(strict_loads(run.out)["trace"]) == 3

@@ -168,3 +168,16 @@ def test_ieee_division_signs():
     assert ieee.div(-1.0, 0.0) == -math.inf
     assert math.isnan(ieee.div(0.0, 0.0))
     assert math.isnan(ieee.div(math.nan, 0.0))
+
+
+@pytest.mark.parametrize("x", [0.5, 10.0, 20.0, 30.0, 40.0, -40.0, 300.0])
+def test_tails_keep_full_precision(x):
+    """tanh' and sigmoid' far out, against closed forms that do not cancel."""
+    t = math.exp(-2 * abs(x))
+    s = math.exp(-abs(x))
+    assert close(BY_NAME["tanh"].local_partials(x)[0], 4 * t / (1 + t) ** 2, rel=1e-14, abs_=0.0)
+    assert close(BY_NAME["sigmoid"].local_partials(x)[0], s / (1 + s) ** 2, rel=1e-14, abs_=0.0)
+
+
+def test_sqrt_slope_at_negative_zero_is_plus_infinity():
+    assert BY_NAME["sqrt"].local_partials(-0.0) == (math.inf,)

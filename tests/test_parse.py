@@ -193,7 +193,7 @@ def test_fast_parser_accepts_exactly_what_lark_accepts(text):
         fast_error = error
     if lark_error is None and fast_error is not None:
         # Only the builder may refuse what the grammar accepts (a name, an arity, an assignment).
-        builder_words = ("takes", "function", "assign", "defined", "input before", "empty", "constant")
+        builder_words = ("takes", "function", "assign", "defined", "input before", "empty", "constant", "not used")
         assert any(word in fast_error.message for word in builder_words), fast_error.message
     if lark_error is not None:
         assert fast_error is not None, text
@@ -216,3 +216,21 @@ def test_printed_expression_parses_back_to_the_same_graph(text):
     assert [op.name for op in again.ops] == [op.name for op in graph.ops]
     assert again.args == graph.args
     assert again.const_values == graph.const_values
+
+
+def test_only_the_last_statement_may_be_a_bare_expression():
+    with pytest.raises(adcli.ParseError, match="is not used"):
+        adcli.parse("sin(x); cos(x)")
+    with pytest.raises(adcli.ParseError, match="line break is not used") as info:
+        adcli.parse("100*(y-x^2)^2\n+ (1-x)^2")
+    assert info.value.line == 1
+    # Written so that the line goes on, it is one formula.
+    assert adcli.parse("100*(y-x^2)^2 +\n(1-x)^2").evaluate({"x": 0.5, "y": 0.5}) == 6.5
+
+
+def test_long_chains_print_their_tail_within_the_limit():
+    graph = adcli.parse("+".join(["x"] * 100_000))
+    text = graph.expression(limit=40)
+    assert len(text) <= 40
+    assert text.startswith("… + x + x")
+    assert adcli.parse("log(x, 2)").expression() == "log(x, 2)"

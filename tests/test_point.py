@@ -75,7 +75,7 @@ def test_cli_unknown_variable_exit_2(adcli_run):
     run = adcli_run("grad", "x*y", "--at", "x=1,y=2,z=3")
     assert run.code == 2
     assert run.out == ""
-    assert run.err.startswith("error: --at names 'z'")
+    assert run.err.startswith("error: the point names 'z'")
     assert "Traceback" not in run.err
 
 
@@ -83,3 +83,32 @@ def test_cli_missing_point_file(adcli_run):
     run = adcli_run("grad", "x", "--at", "@/nonexistent/p.json")
     assert run.code == 2
     assert "cannot read the point file '/nonexistent/p.json'" in run.err
+
+
+def test_json_integers_too_large_for_a_double_are_infinite(tmp_path, adcli_run):
+    path = tmp_path / "p.json"
+    path.write_text('{"x": 1' + "0" * 400 + "}")
+    run = adcli_run("grad", "x", "--at", f"@{path}", "--json")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["point"] == {"x": "Infinity"}
+
+
+def test_names_the_formula_defines_are_not_inputs():
+    graph = adcli.parse("a = x*2; a + 1")
+    with pytest.raises(adcli.PointError, match="'a', which the formula defines"):
+        graph.evaluate({"x": 1, "a": 2})
+
+
+def test_api_accepts_a_comma_separated_wrt_and_rejects_non_numbers():
+    graph = adcli.parse("x*y*z")
+    assert graph.gradient({"x": 1, "y": 2, "z": 3}, wrt="z,x") == {"z": 2.0, "x": 6.0}
+    with pytest.raises(adcli.PointError, match="the value of 'y' must be a number"):
+        graph.evaluate({"x": 1, "y": "two", "z": 3})
+
+
+def test_formula_file_with_a_byte_order_mark(tmp_path, adcli_run):
+    path = tmp_path / "f.txt"
+    path.write_bytes("\ufeffx^2".encode())
+    run = adcli_run("grad", f"@{path}", "--at", "x=3", "--json")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["gradient"] == {"x": 6.0}
