@@ -51,7 +51,7 @@ def read_formula(expr: str) -> str:
 
 def _read_file(path: str, what: str) -> str:
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:  # -sig: a byte-order mark is not part of the text
             return handle.read()
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
@@ -124,7 +124,7 @@ def _trace_view(as_json: bool, trace: bool, fmt: str, svg: str | None, full: boo
     """Whether to show the trace; --format, --svg and --full ask for it, and none of them fits --json."""
     if as_json and (fmt != "text" or svg is not None):
         raise click.UsageError("--format and --svg shape the table for people; --json prints the whole trace as JSON")
-    return trace or fmt != "text" or svg is not None or (full and not as_json)
+    return trace or fmt != "text" or svg is not None or full
 
 
 def _completer(name: str):
@@ -234,6 +234,18 @@ def evaluate(
     _answer(expr, at, as_json, trace, view, gradient=False)
 
 
+def _check_writable(path: str, what: str) -> None:
+    """Fail now if ``path`` cannot be written (no such directory, no permission); leave no file behind."""
+    existed = os.path.lexists(path)
+    try:
+        with open(path, "a", encoding="utf-8"):  # "a": an existing file is not emptied
+            pass
+    except OSError as error:
+        raise AdcliError(f"cannot write the {what} file '{path}': {error.strerror or error}") from None
+    if not existed:
+        os.remove(path)  # made only to try: the real file is written after the computation
+
+
 def _answer(
     expr: str,
     at: tuple[str, ...],
@@ -246,6 +258,8 @@ def _answer(
 ) -> None:
     """What grad and eval share: parse, differentiate (by no variable, for eval), show."""
     trace = _trace_view(as_json, trace, view["fmt"], view["svg"], view["full"])
+    if view["svg"] is not None:  # before any work or output, not after printing the whole result
+        _run(lambda: _check_writable(view["svg"], "SVG"))
 
     def work():
         from .parser import parse
@@ -333,7 +347,12 @@ Examples:
     show_default=True,
     help="A drawing for the terminal, Graphviz DOT, or a Mermaid flowchart.",
 )
-@_DIGITS
+@click.option(
+    "--digits",
+    type=click.IntRange(1, 17),
+    metavar="N",
+    help="Significant digits of the numbers on nodes and edges (default: shortest exact form).",
+)
 def draw_graph(expr: str, at: tuple[str, ...], mode: str | None, fmt: str, digits: int | None) -> None:
     """Draw the computational graph of EXPR.
 
@@ -407,4 +426,7 @@ def main() -> None:
         sys.exit(0)
     except RecursionError:  # nothing in adcli recurses on depth; a library might
         click.echo("error: the formula is nested too deeply for this Python", err=True)
+        sys.exit(EvaluationError.exit_code)
+    except Exception as error:  # a bug: say so in one line rather than a traceback
+        click.echo(f"error: internal error ({type(error).__name__}: {error}); please report it", err=True)
         sys.exit(EvaluationError.exit_code)

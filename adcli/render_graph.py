@@ -11,7 +11,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .render_trace import BAR, DOT, Name, Sym, cell_text, definition, number_of, number_text, operand, output_name
+from .render_trace import (
+    BAR,
+    DOT,
+    Name,
+    Sym,
+    cell_text,
+    definition,
+    number_of,
+    number_text,
+    operand,
+    output_name,
+    point_text,
+)
 
 if TYPE_CHECKING:
     from .graph import Graph
@@ -98,7 +110,7 @@ def _heading(graph: Graph, result: Result | None, digits: int | None) -> str:
         text = text[:59] + "…"
     if result is None:
         return text
-    point = ", ".join(f"{name} = {number_text(x, digits)}" for name, x in result.point.items())
+    point = point_text(result.point, digits)
     mode = f" ({result.mode} mode)" if _derivative_heads(result) else ""
     return f"{text} at {point}{mode}" if point else f"{text}{mode}"
 

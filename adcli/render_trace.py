@@ -19,6 +19,7 @@ import sys
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from .numbers import human
@@ -31,6 +32,8 @@ FORMATS = ("text", "markdown", "latex")
 HEAD, TAIL = 15, 15  # rows kept at each end of a long section
 ELIDE_ABOVE = 40  # sections with more rows than this are cut to HEAD + TAIL unless full
 SOURCE_LIMIT = 40  # characters of source text per row
+POINT_PAIRS, POINT_LIMIT = 4, 60  # a heading names at most this many variables, in about this many characters
+NAME_LIMIT = 20  # characters of a variable's name in a heading
 RICH_ROWS = 1000  # larger (--full) traces are written as plain columns: rich would take seconds
 
 DOT, BAR = "\u0307", "\u0304"  # combining dot (v̇, tangent) and macron (v̄, adjoint)
@@ -147,7 +150,7 @@ def definition(graph: Graph, node: int) -> list:
         return ["-", parts[0]]
     if op.name == "pow":
         return [parts[0], Sup((parts[1],))]
-    out: list = [("log" if op.name == "logb" else op.name) + "("]
+    out: list = [op.written + "("]
     for k, part in enumerate(parts):
         out += [", "] * (k > 0) + [part]
     return [*out, ")"]
@@ -357,8 +360,6 @@ def adjoint_section(result: Result, full: bool) -> Section:
     Only the rows shown are built: the head walks down from the output, the tail up from
     the first operation.
     """
-    from itertools import islice
-
     graph = result.graph
     bar = result.adjoints or [None] * len(graph)
     partials = result.partials
@@ -684,12 +685,30 @@ def _caption(section: Section) -> str:
     return "; ".join(parts)
 
 
+def point_text(point: dict[str, float], digits: int | None) -> str:
+    """The point for a heading: ``x = 3, y = 2``; a long one by its first pairs and its size.
+
+    At most POINT_PAIRS pairs in about POINT_LIMIT characters (cut between pairs, never in
+    a number), then ``… (N variables)``: 10,000 variables must not make a 100 KB heading.
+    """
+
+    def pair(name: str, x: float) -> str:
+        name = name if len(name) <= NAME_LIMIT else name[: NAME_LIMIT - 1] + "…"
+        return f"{name} = {number_text(x, digits)}"
+
+    pairs = [pair(name, x) for name, x in islice(point.items(), POINT_PAIRS)]
+    while len(pairs) > 1 and len(", ".join(pairs)) > POINT_LIMIT:
+        pairs.pop()
+    text = ", ".join(pairs)
+    return text if len(pairs) == len(point) else f"{text}, … ({len(point):,} variables)"
+
+
 def _heading(result: Result, gradient: bool, digits: int | None) -> tuple[str, str]:
     """The formula (one line, shortened) and the words after it: the point and the mode."""
     text = " ".join(result.graph.text.split())
     if len(text) > 70:
         text = text[:69] + "…"
-    point = ", ".join(f"{name} = {number_text(x, digits)}" for name, x in result.point.items())
+    point = point_text(result.point, digits)
     where = f" at {point}" if point else ""
     how = f" ({result.mode} mode)" if gradient else ""
     return text, where + how
@@ -738,11 +757,17 @@ def latex(result: Result, secs: list[Section], gradient: bool, digits: int | Non
 # rich: the terminal, and SVG through rich's export.
 
 
-def rich_tables(secs: list[Section], digits: int | None) -> list:
-    """One rich Table per section; every column wraps rather than crop, so narrow terminals lose nothing."""
+def rich_tables(secs: list[Section], digits: int | None, width: int) -> list:
+    """One rich Table per section, laid out for ``width`` columns by render_text.fit.
+
+    Cells wrap at spaces and fold long words, but never a number: a table that cannot fit
+    with its numbers whole is drawn wider than ``width``. Print it with crop=False.
+    """
     from rich import box
     from rich.table import Table
     from rich.text import Text
+
+    from .render_text import fit
 
     def text(cell: Cell) -> Text:
         out = Text()
@@ -770,20 +795,8 @@ def rich_tables(secs: list[Section], digits: int | None) -> list:
                 table.add_row(*["⋮"] * len(s.headers), style="dim")
             else:
                 table.add_row(*(text(c) for c in row[0]), style="bold" if row[1] == "result" else None)
-        tables.append(table)
+        tables.append(fit(table, width))
     return tables
-
-
-def _summary_table(summary: list[tuple[str, str]]):
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(show_header=False, box=None, pad_edge=False)
-    table.add_column(style="bold")
-    table.add_column(justify="right")
-    for key, value in summary:
-        table.add_row(Text(key), Text(value))
-    return table
 
 
 def print_rich(console: Any, secs: list[Section], digits: int | None, summary: list[tuple[str, str]]) -> None:
@@ -791,15 +804,17 @@ def print_rich(console: Any, secs: list[Section], digits: int | None, summary: l
 
     rich lays a table out at about a millisecond a row, so a --full trace of more than
     RICH_ROWS rows is written as plain aligned columns instead (lines may then be wider
-    than the terminal, which wraps them).
+    than the terminal, which wraps them). Lines are never cropped: a number is never cut.
     """
+    from .render_text import fit, summary_table
+
     if sum(len(s.head) + len(s.tail) for s in secs) > RICH_ROWS:
         console.out(plain_tables(secs, digits, summary), highlight=False, end="")
         return
-    for table in rich_tables(secs, digits):
-        console.print(table)
+    for table in rich_tables(secs, digits, console.width):
+        console.print(table, crop=False)
     if summary:
-        console.print(_summary_table(summary))
+        console.print(fit(summary_table(summary), console.width), crop=False)
 
 
 def _columns(text: str) -> int:
@@ -835,19 +850,22 @@ def plain_tables(secs: list[Section], digits: int | None, summary: list[tuple[st
 
 
 def save_svg(path: str, secs: list[Section], digits: int | None, summary: list[tuple[str, str]], title: str) -> None:
-    """Write the rendered tables as SVG (rich's export), as wide as the tables need, 40 to 160 columns."""
+    """Write the rendered tables as SVG (rich's export), as wide as the tables need, 40 to 160 columns
+    (wider only if the numbers need it)."""
     from rich.console import Console
 
     from .errors import AdcliError
+    from .render_text import fit, summary_table
 
-    tables = rich_tables(secs, digits)
+    tables = rich_tables(secs, digits, 160) + ([summary_table(summary)] if summary else [])
     probe = Console(file=io.StringIO(), width=160)
-    width = max([40, *(probe.measure(t).maximum for t in tables)])
-    console = Console(file=io.StringIO(), record=True, width=min(width, 160), force_terminal=True, highlight=False)
+    width = min(max([40, *(probe.measure(t).maximum for t in tables)]), 160)
+    tables = [fit(t, width) for t in tables]
+    # A table that needs more than 160 columns to keep its numbers whole is drawn wider: so is the picture.
+    width = max(width, *(t.width or 0 for t in tables))
+    console = Console(file=io.StringIO(), record=True, width=width, force_terminal=True, highlight=False)
     for table in tables:
-        console.print(table)
-    if summary:
-        console.print(_summary_table(summary))
+        console.print(table, crop=False)
     try:
         console.save_svg(path, title=title)
     except OSError as error:
@@ -878,12 +896,18 @@ def render(
         sys.stdout.write(markdown(result, secs, gradient, digits))
     elif fmt == "latex":
         sys.stdout.write(latex(result, secs, gradient, digits))
-    else:
-        if console is None:
-            from rich.console import Console
-
-            console = Console(highlight=False)
+    elif console is not None:
         print_rich(console, secs, digits, summary)
+    else:
+        from .render_text import new_console
+
+        console = new_console(highlight=False)
+        if console.is_terminal:
+            print_rich(console, secs, digits, summary)
+        else:  # piped: the same text, without the spaces rich pads every line with
+            with console.capture() as captured:
+                print_rich(console, secs, digits, summary)
+            sys.stdout.writelines(line.rstrip() + "\n" for line in captured.get().splitlines())
     if svg is not None:
         text, rest = _heading(result, gradient, digits)
         save_svg(svg, secs, digits, summary, f"adcli: {text}{rest}")

@@ -218,6 +218,18 @@ def test_mermaid_constants_and_a_one_line_heading():
     assert all(line.startswith(starts) for line in lines)  # the comment's newline did not break a line
 
 
+def test_headings_shorten_a_large_point():
+    """DOT's label and Mermaid's comment named all 10,000 variables: a 129 KB line."""
+    names = [f"x{i}" for i in range(10_000)]
+    graph = adcli.parse(" + ".join(names))
+    result = graph.differentiate({name: i for i, name in enumerate(names)}, "reverse", None)
+    label = next(line for line in render_graph.dot(graph, result).splitlines() if "labelloc=t" in line)
+    comment = render_graph.mermaid(graph, result).splitlines()[1]
+    for line in (label, comment):
+        assert "at x0 = 0, x1 = 1, x2 = 2, x3 = 3, … (10,000 variables) (reverse mode)" in line
+        assert len(line) < 250
+
+
 # The command line.
 
 
@@ -248,3 +260,13 @@ def test_cli_graph_mode_needs_a_point_and_warnings_go_to_stderr():
     assert proc.returncode == 0
     assert proc.stderr.startswith("warning:")
     assert "nan" in proc.stdout
+
+
+def test_cli_graph_digits_help_is_its_own():
+    """graph has no --json: its --digits help must not talk about JSON."""
+    proc = run("graph", "--help")
+    assert proc.returncode == 0
+    text = " ".join(proc.stdout.split())
+    digits = text[text.index("--digits N") : text.index("-h, --help")]
+    assert "Significant digits of the numbers on nodes and edges" in digits
+    assert "JSON" not in digits

@@ -26,7 +26,7 @@ from rich.cells import cell_len
 from rich.console import Console
 
 import adcli
-from adcli import ops, render_trace
+from adcli import ops, render_text, render_trace
 
 SEED = "(x+y)*(x-y)"
 BAYDIN = "ln(x1) + x1*x2 - sin(x2)"
@@ -303,13 +303,57 @@ def test_100000_operations_render_head_and_tail(deep, mode):
 # Narrow terminals.
 
 
+def numbers_of(result, digits: int | None = None) -> set[str]:
+    """The numbers a trace of ``result`` shows: values, local partials, tangents, adjoints, gradient."""
+    found = [*result.values, *result.gradient.values()]
+    found += [p for local in result.partials or [] if local for p in local if p not in (None, 1.0, -1.0)]  # ±1: v̇ⱼ
+    found += [t for tangent in (result.tangents or {}).values() for t in tangent if t is not None]
+    found += [a for a in result.adjoints or [] if a is not None]
+    return {render_trace.number_text(x, digits) for x in found}
+
+
+def whole(number: str, text: str) -> bool:
+    """True if ``number`` appears in ``text`` as a whole number, not as a piece of a longer one."""
+    return re.search(rf"(?<![\d.]){re.escape(number)}(?![\d.])", text) is not None
+
+
+def split_numbers(result, text: str, digits: int | None = None) -> list[str]:
+    """The numbers of the trace that do not appear whole in ``text`` (split across lines, or cut)."""
+    return sorted(n for n in numbers_of(result, digits) if not whole(n, text))
+
+
 @pytest.mark.parametrize("width", [40, 24, 12])
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
 def test_narrow_terminals_wrap_and_never_crash(width, mode):
     text = rendered(BAYDIN, {"x1": 2, "x2": 5}, mode, width=width, digits=4)
-    assert widest(text) <= width
-    if width == 40:  # the numbers are short enough to stay whole
-        assert "11.65" in text and "1.716" in text
+    if width == 40:  # the numbers are short enough to fit whole in 40 columns
+        assert widest(text) <= width
+    assert widest(text) <= widest(rendered(BAYDIN, {"x1": 2, "x2": 5}, mode, width=200, digits=4))
+    for number in ("0.6931", "-0.9589", "10.69", "11.65", "5.5", "1.716", "0.2837"):
+        assert whole(number, text), number
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("formula", [BAYDIN, SEED, "x^y * 1e20 + atan2(y, x) / 3.25"])
+def test_numbers_are_never_split_at_any_width(formula, mode):
+    """At every width each number shows whole (the reviewer saw 0.693147180 / 5599453 at 40).
+
+    Where the numbers fit, the table fits; where they cannot, the table is drawn at its
+    least width, wider than the terminal, never cropped.
+    """
+    point = {"x1": 2, "x2": 5} if "x1" in formula else {"x": 3, "y": 2}
+    result = adcli.parse(formula).differentiate(point, mode)
+    least = widest(rendered(formula, point, mode, width=1))
+    for width in [*range(1, 90, 3), 200]:
+        text = rendered(formula, point, mode, width=width)
+        assert split_numbers(result, text) == [], width
+        assert widest(text) <= max(width, least), width
+
+
+def test_numbers_inside_text_cells_are_not_folded():
+    """The filled-in tangent rule v̇₀·0.28366218546322625 is text, but its number stays whole."""
+    text = rendered(BAYDIN, {"x1": 2, "x2": 5}, "forward", width=30)
+    assert "v̇₀·0.28366218546322625" in unicodedata.normalize("NFC", text)
 
 
 # Markdown and LaTeX.
@@ -403,6 +447,31 @@ def test_latex_numbers_and_powers():
     assert r"8 \times 10^{20}" in text
 
 
+def test_headings_shorten_a_large_point():
+    """10,000 variables made a 129 KB heading line; now the first pairs and the count."""
+    names = [f"x{i}" for i in range(10_000)]
+    result = _result(" + ".join(names), {name: i for i, name in enumerate(names)}, "reverse")
+    secs = render_trace.sections(result, True)
+    md = render_trace.markdown(result, secs, True).splitlines()[0]
+    tex = render_trace.latex(result, secs, True).splitlines()[0]
+    assert md.endswith(" at x0 = 0, x1 = 1, x2 = 2, x3 = 3, … (10,000 variables) (reverse mode).")
+    assert tex.endswith(r" at x0 = 0, x1 = 1, x2 = 2, x3 = 3, \ldots{} (10,000 variables) (reverse mode)")
+    assert len(md) < 200 and len(tex) < 200
+
+
+def test_point_text_cuts_between_pairs_never_in_a_number():
+    point = {f"x{i}": i / 7 for i in range(4)}
+    assert render_trace.point_text({}, None) == ""
+    assert render_trace.point_text({"x": 3.0, "y": 2.0}, None) == "x = 3, y = 2"
+    assert render_trace.point_text(point, 3) == "x0 = 0, x1 = 0.143, x2 = 0.286, x3 = 0.429"
+    # All four at 17 digits would be 82 characters: the last pair goes, whole.
+    assert (
+        render_trace.point_text(point, None)
+        == "x0 = 0, x1 = 0.14285714285714285, x2 = 0.2857142857142857, … (4 variables)"
+    )
+    assert render_trace.point_text({"a" * 100: 1.0}, None) == "a" * 19 + "… = 1"
+
+
 # The command line: routing, options, SVG, colour.
 
 
@@ -430,7 +499,49 @@ def test_cli_trace_piped_has_no_ansi_and_fits():
 def test_cli_narrow_columns():
     proc = run("grad", BAYDIN, "--at", "x1=2,x2=5", "--trace", env={"COLUMNS": "40"})
     assert proc.returncode == 0
-    assert widest(proc.stdout) <= 40
+    result = adcli.parse(BAYDIN).differentiate({"x1": 2, "x2": 5}, "reverse")
+    assert split_numbers(result, proc.stdout) == []  # 0.6931471805599453, not 0.693147180 / 5599453
+    primal = proc.stdout[: proc.stdout.index("adjoint trace")]
+    assert widest(primal) <= 40  # the text columns wrap to make room for the numbers
+    rounded = run("grad", BAYDIN, "--at", "x1=2,x2=5", "--trace", "--digits", "4", env={"COLUMNS": "40"})
+    assert widest(rounded.stdout) <= 40
+    assert split_numbers(result, rounded.stdout, 4) == []
+
+
+@pytest.mark.parametrize("columns", ["0", "1", "5", "abc", "-3", ""])
+def test_cli_any_columns_prints_the_value_and_a_table(columns):
+    """COLUMNS=0 used to print nothing at all and exit 0; tiny or junk widths are clamped."""
+    proc = run("grad", SEED, "--at", "x=3,y=2", "--trace", env={"COLUMNS": columns})
+    assert proc.returncode == 0
+    assert [line.split() for line in proc.stdout.splitlines()[-3:]] == [["value", "5"], ["∂/∂x", "6"], ["∂/∂y", "-4"]]
+    assert "primal trace" in proc.stdout and "adjoint" in proc.stdout
+    assert "…" not in proc.stdout  # nothing elided: the numbers and the symbols are all there
+    result = adcli.parse(SEED).differentiate({"x": 3, "y": 2}, "reverse")
+    assert split_numbers(result, proc.stdout) == []
+    assert all(symbol in proc.stdout for symbol in ("v₋₁", "v₀", "v₁", "v₂", "v₃", "v̄₃"))
+    assert widest(proc.stdout) <= (80 if columns.isdigit() else 53)  # 53: the natural layout, at rich's 80
+
+
+def test_new_console_is_never_narrower_than_the_minimum(monkeypatch):
+    for columns, expected in (("0", render_text.MIN_WIDTH), ("7", render_text.MIN_WIDTH), ("50", 50)):
+        monkeypatch.setenv("COLUMNS", columns)
+        assert render_text.new_console(file=io.StringIO()).width == expected
+
+
+def test_summary_keeps_its_numbers_whole_when_narrow():
+    console = Console(width=12, record=True, file=io.StringIO(), color_system=None)
+    body = [("value", "11.652071455223084"), ("∂/∂x", "-0.9589242746631385")]
+    console.print(render_text.fit(render_text.summary_table(body), console.width), crop=False)
+    lines = console.export_text().splitlines()
+    assert [line.split() for line in lines] == [["value", "11.652071455223084"], ["∂/∂x", "-0.9589242746631385"]]
+
+
+def test_cli_piped_text_has_no_trailing_spaces():
+    for args in (("grad", SEED, "--at", "x=3,y=2", "--trace"), ("eval", BAYDIN, "--at", "x1=2,x2=5", "--trace")):
+        proc = run(*args)
+        assert proc.returncode == 0
+        assert "primal trace" in proc.stdout
+        assert [line for line in proc.stdout.splitlines() if line != line.rstrip()] == []
 
 
 def test_cli_colour_follows_no_color():
@@ -493,4 +604,15 @@ def test_cli_svg_unwritable_is_a_clear_error(tmp_path):
     proc = run("grad", SEED, "--at", "x=3,y=2", "--svg", str(tmp_path / "missing" / "t.svg"))
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: cannot write the SVG file")
+    assert len(proc.stderr.splitlines()) == 1
     assert "Traceback" not in proc.stderr
+    assert proc.stdout == ""  # it fails before computing and printing, not after
+
+
+def test_cli_svg_is_checked_without_leaving_files_behind(tmp_path):
+    target = tmp_path / "t.svg"
+    assert run("grad", "x*", "--at", "x=1", "--svg", str(target)).returncode == 2  # a parse error
+    assert not target.exists()
+    target.write_text("keep", encoding="utf-8")
+    assert run("grad", "x*", "--at", "x=1", "--svg", str(target)).returncode == 2
+    assert target.read_text(encoding="utf-8") == "keep"  # an existing file is not emptied by the check
