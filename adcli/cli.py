@@ -153,6 +153,21 @@ class AdcliGroup(click.Group):
         return super().resolve_command(ctx, args)
 
 
+class FormulaCommand(click.Command):
+    """A command whose argument is a formula: "-x^2" there reads as options, so say how to pass it."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as error:
+            if not error.option_name.startswith("--"):
+                error.message += (
+                    " A formula that starts with '-' goes after '--' (adcli grad --at x=1 -- \"-x^2\")"
+                    ' or after a space (" -x^2")'
+                )
+            raise
+
+
 _EPILOG_CLI = """\b
 Examples:
   adcli grad "(x+y)*(x-y)" --at x=3,y=2
@@ -171,7 +186,7 @@ def cli() -> None:
     """
 
 
-@cli.command(epilog=_EPILOG_GRAD)
+@cli.command(cls=FormulaCommand, epilog=_EPILOG_GRAD)
 @click.argument("expr", shell_complete=_completer("complete_formula"))
 @click.option("--at", "at", multiple=True, metavar="POINT", help=_AT_HELP, shell_complete=_completer("complete_point"))
 @click.option(
@@ -210,7 +225,7 @@ def grad(
     _answer(expr, at, as_json, trace, view, mode=mode, wrt=wrt)
 
 
-@cli.command("eval", epilog=_EPILOG_EVAL)
+@cli.command("eval", cls=FormulaCommand, epilog=_EPILOG_EVAL)
 @click.argument("expr", shell_complete=_completer("complete_formula"))
 @click.option("--at", "at", multiple=True, metavar="POINT", help=_AT_HELP, shell_complete=_completer("complete_point"))
 @click.option("--json", "as_json", is_flag=True, help="Print one strict JSON object.")
@@ -331,7 +346,7 @@ Examples:
 """
 
 
-@cli.command("graph", epilog=_EPILOG_GRAPH)
+@cli.command("graph", cls=FormulaCommand, epilog=_EPILOG_GRAPH)
 @click.argument("expr", shell_complete=_completer("complete_formula"))
 @click.option("--at", "at", multiple=True, metavar="POINT", help=_AT_HELP, shell_complete=_completer("complete_point"))
 @click.option(

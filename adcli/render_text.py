@@ -10,7 +10,6 @@ width without ever splitting a number.
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from typing import TYPE_CHECKING, Any
@@ -61,7 +60,7 @@ def render(
 
         render_trace(result, gradient, digits=digits, full=full, fmt=fmt, svg=svg, summary=body)
         return
-    if sys.stdout.isatty() and not os.environ.get("ADCLI_PLAIN"):
+    if sys.stdout.isatty():
         _render_rich(body)
         return
     width = max(len(k) for k, _ in body)

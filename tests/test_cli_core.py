@@ -74,3 +74,9 @@ def test_formula_with_a_leading_minus(adcli_run):
         run = adcli_run(*args)
         assert run.code == 0, run.err
         assert json.loads(run.out)["gradient"] == {"x": -6.0}
+
+
+def test_a_leading_minus_read_as_an_option_says_how_to_pass_the_formula(adcli_run):
+    run = adcli_run("grad", "-x^2", "--at", "x=3")
+    assert run.code == 2
+    assert "A formula that starts with '-' goes after '--'" in run.err
