@@ -24,12 +24,20 @@ import adcli
 from adcli import render_trace
 
 
-def formula(ops: int) -> str:
+def nested(ops: int) -> str:
     """sin((sin((x)*y))*y)…: alternating products and sines, ``ops`` operations deep."""
     text = "x"
     for i in range(ops):
         text = f"sin({text})" if i % 2 else f"({text})*y"
     return text
+
+
+def long_sum(ops: int) -> str:
+    """x + x*y + x + x*y …: a left-deep chain, whose every node's source text is long."""
+    return " + ".join("x" if i % 2 else "x*y" for i in range(ops // 3 * 2))
+
+
+SHAPES = {"nested": nested, "sum": long_sum}
 
 
 def median_ms(fn, rounds: int) -> float:
@@ -46,9 +54,16 @@ def main() -> None:
     parser.add_argument("--ops", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
+    for shape, build in SHAPES.items():
+        print(f"{shape}: {build.__doc__.split(':')[0]}")
+        run_shape(adcli.parse(build(args.ops)), args.rounds)
+        print()
+    print("ratio = median / evaluate's median; the default table shows the first and last rows of each trace")
+
+
+def run_shape(graph: adcli.Graph, rounds: int) -> None:
     from rich.console import Console
 
-    graph = adcli.parse(formula(args.ops))
     point = {"x": 0.5, "y": 0.9}
     results = {mode: graph.differentiate(point, mode) for mode in ("reverse", "forward")}
 
@@ -71,13 +86,12 @@ def main() -> None:
     }
     for step in steps.values():  # warm up: imports, caches
         step()
-    times = {name: median_ms(step, args.rounds) for name, step in steps.items()}
+    times = {name: median_ms(step, rounds) for name, step in steps.items()}
     base = times["evaluate (baseline)"]
-    print(f"{graph.operation_count:,} operations, {args.rounds} rounds, medians")
+    print(f"{graph.operation_count:,} operations, {rounds} rounds, medians")
     print(f"{'step':<28}{'ms':>9}{'ratio':>8}")
     for name, ms in times.items():
         print(f"{name:<28}{ms:>9.1f}{ms / base:>8.2f}")
-    print("\nratio = median / evaluate's median; the default table shows the first and last rows of each trace")
 
 
 if __name__ == "__main__":
