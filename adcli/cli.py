@@ -186,9 +186,27 @@ def cli() -> None:
     """
 
 
+def _formula_and_point(command):
+    """EXPR and --at: what every command that reads a formula takes."""
+    command = click.option(
+        "--at", "at", multiple=True, metavar="POINT", help=_AT_HELP, shell_complete=_completer("complete_point")
+    )(command)
+    return click.argument("expr", shell_complete=_completer("complete_formula"))(command)
+
+
+def _output_options(trace_help: str):
+    """--json, --trace and the options that shape the traced table."""
+
+    def apply(command):
+        command = _trace_options(command)
+        command = click.option("--trace", is_flag=True, help=trace_help)(command)
+        return click.option("--json", "as_json", is_flag=True, help="Print one strict JSON object.")(command)
+
+    return apply
+
+
 @cli.command(cls=FormulaCommand, epilog=_EPILOG_GRAD)
-@click.argument("expr", shell_complete=_completer("complete_formula"))
-@click.option("--at", "at", multiple=True, metavar="POINT", help=_AT_HELP, shell_complete=_completer("complete_point"))
+@_formula_and_point
 @click.option(
     "--mode",
     type=click.Choice(["reverse", "forward"]),
@@ -202,50 +220,23 @@ def cli() -> None:
     help="Differentiate by these variables only (x,y); others are held fixed.",
     shell_complete=_completer("complete_names"),
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one strict JSON object.")
-@click.option("--trace", is_flag=True, help="Show every elementary operation with its value and derivative.")
-@_trace_options
-def grad(
-    expr: str,
-    at: tuple[str, ...],
-    mode: str,
-    wrt: str | None,
-    as_json: bool,
-    trace: bool,
-    digits: int | None,
-    full: bool,
-    fmt: str,
-    svg: str | None,
-) -> None:
+@_output_options("Show every elementary operation with its value and derivative.")
+def grad(expr: str, at: tuple[str, ...], mode: str, wrt: str | None, as_json: bool, trace: bool, **view) -> None:
     """Value and gradient of EXPR at a point.
 
     EXPR is a formula, '-' to read it from standard input, or @FILE.
     """
-    view = {"digits": digits, "full": full, "fmt": fmt, "svg": svg}
     _answer(expr, at, as_json, trace, view, mode=mode, wrt=wrt)
 
 
 @cli.command("eval", cls=FormulaCommand, epilog=_EPILOG_EVAL)
-@click.argument("expr", shell_complete=_completer("complete_formula"))
-@click.option("--at", "at", multiple=True, metavar="POINT", help=_AT_HELP, shell_complete=_completer("complete_point"))
-@click.option("--json", "as_json", is_flag=True, help="Print one strict JSON object.")
-@click.option("--trace", is_flag=True, help="Show every elementary operation with its value.")
-@_trace_options
-def evaluate(
-    expr: str,
-    at: tuple[str, ...],
-    as_json: bool,
-    trace: bool,
-    digits: int | None,
-    full: bool,
-    fmt: str,
-    svg: str | None,
-) -> None:
+@_formula_and_point
+@_output_options("Show every elementary operation with its value.")
+def evaluate(expr: str, at: tuple[str, ...], as_json: bool, trace: bool, **view) -> None:
     """Value of EXPR at a point.
 
     EXPR is a formula, '-' to read it from standard input, or @FILE.
     """
-    view = {"digits": digits, "full": full, "fmt": fmt, "svg": svg}
     _answer(expr, at, as_json, trace, view, gradient=False)
 
 
@@ -347,8 +338,7 @@ Examples:
 
 
 @cli.command("graph", cls=FormulaCommand, epilog=_EPILOG_GRAPH)
-@click.argument("expr", shell_complete=_completer("complete_formula"))
-@click.option("--at", "at", multiple=True, metavar="POINT", help=_AT_HELP, shell_complete=_completer("complete_point"))
+@_formula_and_point
 @click.option(
     "--mode",
     type=click.Choice(["reverse", "forward"]),
