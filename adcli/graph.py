@@ -8,6 +8,7 @@ nodes. Engines walk this list forwards or backwards; nothing recurses on depth.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from .errors import PointError
@@ -56,6 +57,17 @@ class Graph:
         self.kinked = [i for i in range(self.n_leaves, len(ops)) if ops[i].kink is not None]
         # Which nodes depend on some input; nodes that do not (2*pi, say) carry no derivative.
         self.varies = active_nodes(self, range(self.n_inputs))
+
+    @cached_property
+    def needed(self) -> list[bool]:
+        """Which nodes the output depends on (a statement the result does not use is not)."""
+        needed = [False] * len(self)
+        needed[self.output] = True
+        for i in range(self.output, self.n_leaves - 1, -1):
+            if needed[i]:
+                for a in self.args[i]:
+                    needed[a] = True
+        return needed
 
     def __len__(self) -> int:
         return len(self.ops)

@@ -71,7 +71,8 @@ def _run(graph: Graph, mode: str, inputs: list[float], seeds: list[int], active:
             if record:  # every node's tangent, for a trace: memory grows with variables × nodes
                 tangents[names[seed]] = dot
             gradient[names[seed]] = _zero_if_none(dot[graph.output])
-            partials = used if partials is None else _merge(partials, used) if record else None
+            if record:
+                partials = used if partials is None else _merge(partials, used)
         return Result(graph, mode, point, wrt, values, gradient, partials, tangents=tangents)
     values = primal.sweep(graph, inputs)
     if mode == "forward":  # no variables to seed: nothing to sweep
@@ -101,33 +102,39 @@ def _finite(x: float) -> bool:
 
 
 def nonfinite_warnings(result: Result, active: list[bool]) -> list[str]:
-    """Name the first node whose value is not finite, the first operation met at a kink
-    (where its derivative is a convention), and the first non-finite local partial.
-
-    All come from scans in evaluation order over what the engine recorded, so the two
-    modes warn alike.
+    """What a reader of the numbers must know, each found by a scan in evaluation order
+    over what the engine recorded (so the two modes warn alike): the first value that
+    is not finite, the first operation met at a kink (its derivative there is a
+    convention), and the first local partial that is not finite. Statements the result
+    does not use are left out.
     """
     graph, values = result.graph, result.values
     warnings = []
-    first = None
-    needed = None
     if not _finite(sum(values)):  # a finite sum means every value is finite: one pass at C speed
-        needed = _needed(graph)  # a statement the result does not use cannot spoil it
+        needed = graph.needed
         first = next((i for i, v in enumerate(values) if needed[i] and not _finite(v)), None)
-    if first is not None:
-        warnings.append(f"{_where(graph, first)} is {_word(values[first])}: the first value that is not finite")
-    if needed is None and (graph.kinked or not _finite(sum(result.gradient.values()))):
-        needed = _needed(graph)
-    for i in graph.kinked:
-        at, convention = graph.ops[i].kink
-        if active[i] and needed[i] and result.wrt and at(*[values[a] for a in graph.args[i]], values[i]):
+        if first is not None:
+            warnings.append(f"{_where(graph, first)} is {_word(values[first])}: the first value that is not finite")
+    if result.wrt:
+        kink = next((i for i in graph.kinked if active[i] and graph.needed[i] and _at_kink(graph, values, i)), None)
+        if kink is not None:
+            convention = graph.ops[kink].kink[1]
             warnings.append(
-                f"{_where(graph, i)} is at a point where it has no derivative; adcli uses {convention} "
+                f"{_where(graph, kink)} is at a point where it has no derivative; adcli uses {convention} "
                 "(see Numerical conventions in the README)"
             )
-            break
-    if _finite(sum(result.gradient.values())):
-        return warnings
+    if not _finite(sum(result.gradient.values())):
+        warnings += _first_nonfinite_partial(result, active)
+    return warnings
+
+
+def _at_kink(graph: Graph, values: list[float], node: int) -> bool:
+    at = graph.ops[node].kink[0]
+    return at(*[values[a] for a in graph.args[node]], values[node])
+
+
+def _first_nonfinite_partial(result: Result, active: list[bool]) -> list[str]:
+    graph, needed = result.graph, result.graph.needed
     for i in range(graph.n_leaves, len(graph)):
         local = result.partials[i]
         if local is None or not needed[i]:
@@ -135,23 +142,11 @@ def nonfinite_warnings(result: Result, active: list[bool]) -> list[str]:
         for a, p in zip(graph.args[i], local, strict=True):
             if p is not None and active[a] and not _finite(p):
                 argument = graph.labels.get(a) or graph.expression(a, 30)
-                warnings.append(
+                return [
                     f"the derivative of {_where(graph, i)} with respect to {argument} "
                     f"is {_word(p)}: the first that is not finite"
-                )
-                return warnings
-    return warnings
-
-
-def _needed(graph: Graph) -> list[bool]:
-    """Which nodes the output depends on."""
-    needed = [False] * len(graph)
-    needed[graph.output] = True
-    for i in range(graph.output, graph.n_leaves - 1, -1):
-        if needed[i]:
-            for a in graph.args[i]:
-                needed[a] = True
-    return needed
+                ]
+    return []
 
 
 def _where(graph: Graph, node: int) -> str:
