@@ -17,6 +17,7 @@ from .primal import active_nodes
 
 if TYPE_CHECKING:
     from .result import Result
+    from .reverse import Plan
 
 MODES = ("reverse", "forward")
 
@@ -57,6 +58,7 @@ class Graph:
         self.kinked = [i for i in range(self.n_leaves, len(ops)) if ops[i].kink is not None]
         # Which nodes depend on some input; nodes that do not (2*pi, say) carry no derivative.
         self.varies = active_nodes(self, range(self.n_inputs))
+        self._plans: dict[tuple[int, ...] | None, Plan] = {}  # reverse mode's, by variables
 
     @cached_property
     def needed(self) -> list[bool]:
@@ -68,6 +70,18 @@ class Graph:
                 for a in self.args[i]:
                     needed[a] = True
         return needed
+
+    def reverse_plan(self, seeds: list[int], active: list[bool]) -> Plan:
+        """The backward sweep for these variables; built once per set of them (a few are kept)."""
+        from .reverse import Plan
+
+        key = tuple(seeds) if len(seeds) < self.n_inputs else None
+        plan = self._plans.get(key)
+        if plan is None:
+            if len(self._plans) >= 8:
+                self._plans.clear()
+            plan = self._plans[key] = Plan(self, active)
+        return plan
 
     def __len__(self) -> int:
         return len(self.ops)
@@ -126,7 +140,8 @@ class Graph:
     ) -> Result:
         """Value, gradient, trace and warnings at ``point``, by forward or reverse mode.
 
-        ``record=False`` skips keeping each step's local partials (a trace needs them).
+        ``record=False`` skips keeping each step's local partials, tangents and adjoints
+        (a trace needs them).
         """
         from .result import differentiate
 

@@ -79,14 +79,34 @@ CONST = Leaf("const")
 # Partial-derivative rules that need more than one line.
 
 
-def _d_pow_base(x: float, y: float, v: float) -> float:
+def d_pow_base(x: float, y: float, v: float) -> float:
     """y·x^(y-1), taken as 0 when y == 0 (x^0 is constant, even at x = 0)."""
+    if y == 2.0:  # the common square: 2·x^1 is x + x, exactly
+        return x + x
     if y == 0.0:
         return 0.0
     try:  # math.pow directly: this is the hottest rule; ieee.pow only on the rare failure
         return y * math.pow(x, y - 1.0)
     except (ValueError, OverflowError):
         return y * ieee.pow(x, y - 1.0)
+
+
+def _the_a(a: float, b: float, v: float) -> float:
+    return a
+
+
+def _the_b(a: float, b: float, v: float) -> float:
+    return b
+
+
+def _the_value(a: float, v: float) -> float:
+    return v
+
+
+# Partials that are a value the operation already holds: its first argument ("a"), its
+# second ("b") or its own value ("v"), as for ∂(a·b)/∂a = b and ∂(e^a)/∂a = e^a. The
+# reverse engine reads the value instead of calling the rule.
+VALUE_PARTIALS: dict[Callable[..., float], str] = {_the_a: "a", _the_b: "b", _the_value: "v"}
 
 
 def _d_pow_exponent(x: float, y: float, v: float) -> float:
@@ -172,7 +192,7 @@ OPERATIONS: tuple[Op, ...] = (
     # Operators.
     _b("add", lambda a, b: a + b, (1.0, 1.0), ("1", "1"), "a + b", "+", SUM),
     _b("sub", lambda a, b: a - b, (1.0, -1.0), ("1", "-1"), "a - b", "-", SUM),
-    _b("mul", lambda a, b: a * b, (lambda a, b, v: b, lambda a, b, v: a), ("b", "a"), "a * b", "*", PRODUCT),
+    _b("mul", lambda a, b: a * b, (_the_b, _the_a), ("b", "a"), "a * b", "*", PRODUCT),
     _b(
         "div",
         ieee.div,
@@ -186,7 +206,7 @@ OPERATIONS: tuple[Op, ...] = (
     _b(
         "pow",
         ieee.pow,
-        (_d_pow_base, _d_pow_exponent),
+        (d_pow_base, _d_pow_exponent),
         ("b·a^(b-1)", "v·ln(a)"),
         "a ^ b, also a ** b and pow(a, b)",
         "^",
@@ -214,7 +234,7 @@ OPERATIONS: tuple[Op, ...] = (
     _u(
         "atanh", ieee.atanh, lambda a, v: ieee.div(1.0, (1.0 - a) * (1.0 + a)), "1/(1-a²)", "inverse hyperbolic tangent"
     ),
-    _u("exp", ieee.exp, lambda a, v: v, "v", "e^a"),
+    _u("exp", ieee.exp, _the_value, "v", "e^a"),
     _u("expm1", ieee.expm1, lambda a, v: ieee.exp(a), "e^a", "e^a - 1, accurate near 0"),
     _u("log", ieee.log, lambda a, v: ieee.div(1.0, a), "1/a", "natural logarithm (also ln)"),
     _u("log1p", ieee.log1p, lambda a, v: ieee.div(1.0, 1.0 + a), "1/(1+a)", "ln(1 + a), accurate near 0"),

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from . import forward, primal, reverse
+from . import forward, primal
 from .errors import AdcliError
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ class Result:
     gradient: dict[str, float]
     partials: list[tuple[float | None, ...] | None] | None  # None when not recorded
     tangents: dict[str, list[float | None]] | None = None  # forward mode, recorded: one list per variable
-    adjoints: list[float | None] | None = None  # reverse mode
+    adjoints: list[float | None] | None = None  # reverse mode, recorded: one per node
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -63,7 +63,7 @@ def differentiate(
 def _run(graph: Graph, mode: str, inputs: list[float], seeds: list[int], active: list[bool], record: bool) -> Result:
     names = graph.variables
     point = dict(zip(names, inputs, strict=True))
-    wrt = tuple(names[s] for s in seeds)
+    wrt = tuple(map(names.__getitem__, seeds))
     if mode == "forward" and seeds:
         tangents, gradient, partials = {}, {}, None
         for seed in seeds:
@@ -77,9 +77,8 @@ def _run(graph: Graph, mode: str, inputs: list[float], seeds: list[int], active:
     values = primal.sweep(graph, inputs)
     if mode == "forward":  # no variables to seed: nothing to sweep
         return Result(graph, mode, point, wrt, values, {}, [None] * len(values) if record else None, tangents={})
-    bar, partials = reverse.adjoints(graph, values, active, record)
-    gradient = {names[s]: _zero_if_none(bar[s]) for s in seeds}
-    return Result(graph, mode, point, wrt, values, gradient, partials, adjoints=bar)
+    gradient, bar, partials = graph.reverse_plan(seeds, active).run(values, seeds, record)
+    return Result(graph, mode, point, wrt, values, dict(zip(wrt, gradient, strict=True)), partials, adjoints=bar)
 
 
 def _merge(partials: list, more: list) -> list:

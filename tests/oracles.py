@@ -45,3 +45,34 @@ def close(a: float, b: float, rel: float = 1e-6, abs_: float = 1e-6) -> bool:
     if math.isinf(a) or math.isinf(b):
         return a == b
     return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
+
+
+def textbook_adjoints(graph, values: list[float], active: list[bool]) -> list[float | None]:
+    """The reverse sweep as textbooks write it, one operation at a time from the output
+    back: v̄ⱼ += v̄ᵢ · ∂vᵢ/∂vⱼ, calling each table rule in place; None where the sweep
+    never reaches. The engine's planned sweep must give these numbers bit for bit."""
+    first = graph.n_leaves
+    bar: list[float | None] = [None] * len(graph)
+    if active[graph.output]:
+        bar[graph.output] = 1.0
+    for i in range(graph.output, first - 1, -1):
+        if bar[i] is None:
+            continue
+        args = graph.args[i]
+        rules = graph.ops[i].partials
+        for k, a in enumerate(args):
+            if not active[a]:
+                continue
+            rule = rules[k]
+            p = rule if isinstance(rule, float) else rule(*(values[j] for j in args), values[i])
+            bar[a] = bar[i] * p if bar[a] is None else bar[a] + bar[i] * p
+    return bar
+
+
+def same_bits(a: float | None, b: float | None) -> bool:
+    """Equal as IEEE doubles, signed zeros apart; nan equals nan; None only None."""
+    if a is None or b is None:
+        return a is b
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)

@@ -1,0 +1,118 @@
+"""The planned backward sweep gives the textbook sweep's numbers, bit for bit.
+
+The reverse engine works out once which edges carry adjoints, takes every local
+partial in bulk, and lets a term of a sum share its sum's adjoint. None of that may
+change a single bit: the oracle is the sweep written as textbooks write it
+(tests/oracles.py), one operation at a time, calling each table rule in place.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from formulas import formulas
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from oracles import same_bits, textbook_adjoints
+
+import adcli
+from adcli import ieee, primal
+from adcli.ops import d_pow_base
+from adcli.reverse import Plan
+
+# Values where signed zeros, infinities, poles and negative bases show up.
+_awkward = st.sampled_from([0.0, -0.0, 1.0, -1.0, 2.0, -2.5, 0.5, 1e-300, 1e300, math.inf, -math.inf, math.nan])
+values = st.one_of(_awkward, st.floats(min_value=-4.0, max_value=4.0, allow_nan=False))
+points = st.fixed_dictionaries({name: values for name in ("x", "y", "z")})
+
+
+def _check(graph: adcli.Graph, point: dict[str, float], wrt: list[str] | None = None) -> None:
+    seeds = graph.variable_nodes(wrt)
+    active = primal.active_nodes(graph, seeds)
+    result = graph.differentiate(point, "reverse", wrt)
+    expected = textbook_adjoints(graph, result.values, active)
+    assert len(result.adjoints) == len(expected)
+    for i, (got, want) in enumerate(zip(result.adjoints, expected, strict=True)):
+        assert same_bits(got, want), (graph.text, point, i, got, want)
+    fast = graph.differentiate(point, "reverse", wrt, record=False)
+    if all(math.isfinite(g) for g in fast.gradient.values()):  # else it reruns, recording, to warn
+        assert fast.adjoints is None  # only a recorded result keeps every node's adjoint
+    for name, s in zip(result.wrt, seeds, strict=True):
+        want = 0.0 if expected[s] is None else expected[s]
+        assert same_bits(result.gradient[name], want), (graph.text, point, name)
+        assert same_bits(fast.gradient[name], want), (graph.text, point, name)
+
+
+@settings(max_examples=300, deadline=None)
+@given(formulas, points)
+def test_every_adjoint_matches_the_textbook_sweep(text, values):
+    graph = adcli.parse(text)
+    _check(graph, {name: values[name] for name in graph.variables})
+
+
+@settings(max_examples=150, deadline=None)
+@given(formulas, formulas, points, st.data())
+def test_programs_and_partial_gradients_match_the_textbook_sweep(first, second, values, data):
+    """Named statements (used or not) and --wrt subsets, in any order."""
+    graph = adcli.parse(f"a = {first}\nb = a * {second}\nb + a")
+    point = {name: values[name] for name in graph.variables}
+    wrt = data.draw(st.lists(st.sampled_from(graph.variables), unique=True)) if graph.variables else []
+    _check(graph, point, wrt)
+    unused = adcli.parse(f"a = {first}\nb = {second}\nz + 1")
+    _check(unused, {name: values[name] for name in unused.variables})
+
+
+@pytest.mark.parametrize(
+    ("text", "x"),
+    [
+        ("x^2", -0.0),  # a + a keeps the sign of zero
+        ("x^3", 1e200),  # overflow in math.pow: the rule gives inf
+        ("x^0.5", -1.0),  # negative base: the rule gives nan
+        ("x^-1", 0.0),  # pole: the rule gives -inf·... as C's pow does
+        ("x^-2 + x^-2 * 3", -0.0),
+        ("x^1.5 + (x + 5)^1.5", -2.0),  # one failing term sends the whole group to the rule
+    ],
+)
+def test_constant_powers_in_bulk_equal_the_rule(text, x):
+    graph = adcli.parse(text)
+    _check(graph, {"x": x})
+
+
+def test_bulk_constant_power_is_the_rule_itself():
+    """Each exponent's group, taken in bulk, holds exactly the numbers d_pow_base returns."""
+    xs = [0.0, -0.0, 3.0, -3.0, 1e-310, 1e300, math.inf, -math.inf, math.nan, 0.7]
+    for c in (2.0, 3.0, -1.0, 0.5, -0.5, 1e-3, 7.0, math.inf):
+        graph = adcli.parse(" + ".join(f"(x{k})^{c!r}".replace("inf", "1e999") for k in range(len(xs))))
+        point = {f"x{k}": x for k, x in enumerate(xs)}
+        result = graph.differentiate(point, "reverse")
+        for k, x in enumerate(xs):
+            assert same_bits(result.gradient[f"x{k}"], d_pow_base(x, c, ieee.pow(x, c))), (c, x)
+
+
+def test_a_term_of_a_sum_shares_the_sums_adjoint_and_the_trace_still_shows_it():
+    graph = adcli.parse("s = x*y + sin(x) + y^2\n3*s")
+    result = graph.differentiate({"x": 1.0, "y": 2.0}, "reverse")
+    plan = graph.reverse_plan(list(range(graph.n_inputs)), graph.varies)
+    assert plan.shared  # the terms and partial sums skip the sweep ...
+    for i in plan.shared:  # ... and still show the adjoint they share: 3, from 3*s
+        assert result.adjoints[i] == 3.0
+    assert result.gradient == {"x": 3 * (2.0 + math.cos(1.0)), "y": 3 * (1.0 + 4.0)}
+
+
+def test_the_plan_is_built_once_per_set_of_variables():
+    graph = adcli.parse("x*y + z")
+    assert graph.gradient({"x": 1, "y": 2, "z": 3}) == {"x": 2.0, "y": 1.0, "z": 1.0}
+    assert graph.gradient({"x": 5, "y": 7, "z": 0}) == {"x": 7.0, "y": 5.0, "z": 1.0}
+    assert graph.gradient({"x": 5, "y": 7, "z": 0}, wrt="z,x") == {"z": 1.0, "x": 7.0}
+    all_of_them = graph.reverse_plan([0, 1, 2], graph.varies)
+    assert graph.reverse_plan([2, 0, 1], graph.varies) is all_of_them  # any order: the same edges
+    assert graph.reverse_plan([2, 0], graph.varies) is not all_of_them
+
+
+def test_plan_with_no_operations():
+    for text, point, gradient in [("x", {"x": 4.0}, {"x": 1.0}), ("2", {}, {})]:
+        graph = adcli.parse(text)
+        assert graph.gradient(point) == gradient
+        plan = Plan(graph, graph.varies)
+        assert plan.sweep[0] == [] and plan.shared == []
