@@ -76,6 +76,11 @@ def _run(text: str, builder: GraphBuilder):
     """The LALR(1) loop: shift tokens, reduce by rules, call the builder on each reduction."""
     callbacks = {name: getattr(builder, name) for *_, name in _RULES if name is not None}
     rules = [(origin, length, kept, callbacks.get(cb)) for origin, length, kept, cb in _RULES]
+    # Most reductions of a formula are done in the loop: those of one symbol (a number, a
+    # name, or a pass-through such as sum: product, which keeps the value and only moves
+    # the state) and infix operations (a op b: the builder gets a and b).
+    single = [(origin, callbacks.get(cb)) if length == 1 else None for origin, length, _, cb in _RULES]
+    infix = [(origin, callbacks[cb]) if length == 3 and kept == (0, 2) else None for origin, length, kept, cb in _RULES]
     actions = _ACTIONS
     states = [0]
     values: list = []
@@ -90,6 +95,18 @@ def _run(text: str, builder: GraphBuilder):
                 states.append(action)
                 values.append(token)
                 break
+            one = single[-1 - action]
+            if one is not None:
+                if one[1] is not None:
+                    values[-1] = one[1](values[-1])
+                states[-1] = actions[states[-2]][one[0]]
+                continue
+            operation = infix[-1 - action]
+            if operation is not None:
+                values[-3:] = [operation[1](values[-3], values[-1])]
+                del states[-2:]
+                states[-1] = actions[states[-2]][operation[0]]
+                continue
             _reduce(rules[-1 - action], states, values, actions)
     while states[-1] != _END_STATE:
         action = actions[states[-1]].get("$END")
