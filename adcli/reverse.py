@@ -155,19 +155,25 @@ class Plan:
         return gradient, bar, self._by_node(values)
 
     def _by_node(self, values: list[float]) -> list:
-        """Per node, the local partials the sweep multiplied in: the table's rules at the node's
-        values (the numbers the bulk forms give, bit for bit); None for a node the sweep
-        passed over, and in the place of an argument that carries no derivative."""
+        """Per node, the local partials the sweep multiplied in, for a trace: the table's rules
+        at the node's values, which are the numbers `partial_values` took in bulk, bit for
+        bit (tests/test_reverse.py); None for a node the sweep passed over, and in the
+        place of an argument that carries no derivative."""
         graph, reached = self.graph, self.reached
-        by_node: list = [None] * self.size
-        for i in range(graph.n_leaves, self.size):
-            if reached[i]:
-                args = graph.args[i]
-                at = [values[a] for a in args]
-                by_node[i] = tuple(
-                    (rule if rule.__class__ is float else rule(*at, values[i])) if reached[a] else None
-                    for rule, a in zip(graph.ops[i].partials, args, strict=True)
-                )
+        first = graph.n_leaves
+        by_node: list = [None] * first
+        for i, (ra, rb, a, b) in enumerate(graph.rules, start=first):
+            if not reached[i]:
+                by_node.append(None)
+                continue
+            v, va = values[i], values[a]
+            if b < 0:
+                by_node.append((ra if ra.__class__ is float else ra(va, v),))
+                continue
+            vb = values[b]
+            pa = (ra if ra.__class__ is float else ra(va, vb, v)) if reached[a] else None
+            pb = (rb if rb.__class__ is float else rb(va, vb, v)) if reached[b] else None
+            by_node.append((pa, pb))
         return by_node
 
 

@@ -19,7 +19,7 @@ from oracles import same_bits, textbook_adjoints
 import adcli
 from adcli import ieee, primal
 from adcli.ops import d_pow_base
-from adcli.reverse import Plan
+from adcli.reverse import _CONSTANTS, Plan
 
 # Values where signed zeros, infinities, poles and negative bases show up.
 _awkward = st.sampled_from([0.0, -0.0, 1.0, -1.0, 2.0, -2.5, 0.5, 1e-300, 1e300, math.inf, -math.inf, math.nan])
@@ -116,3 +116,26 @@ def test_plan_with_no_operations():
         assert graph.gradient(point) == gradient
         plan = Plan(graph, graph.varies)
         assert plan.sweep[0] == [] and plan.shared == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(formulas, points)
+def test_partials_taken_in_bulk_are_the_rules_numbers(text, values):
+    """Each group of partials computed in bulk holds what its rule returns at each node,
+    so the partials a trace shows (the rules at the nodes) are the ones the sweep used."""
+    graph = adcli.parse(text)
+    inputs = graph.input_values({name: values[name] for name in graph.variables})
+    v = primal.sweep(graph, inputs)
+    plan = Plan(graph, graph.varies)
+    every = plan.partial_values(v)
+    place = len(graph) + len(_CONSTANTS)
+    assert every[: len(graph)] == v or any(map(math.isnan, v))  # the values come first, unchanged
+    for how, binary, a, b, node, _ in plan.groups:
+        for k in range(len(a)):
+            if how.__class__ is float:
+                want = d_pow_base(v[a[k]], how, v[node[k]])
+            else:
+                want = how(v[a[k]], v[b[k]], v[node[k]]) if binary else how(v[a[k]], v[node[k]])
+            assert same_bits(every[place], want), (text, how, k)
+            place += 1
+    assert place == len(every)
