@@ -84,7 +84,9 @@ def _run(text: str, builder: GraphBuilder):
     actions = _ACTIONS
     states = [0]
     values: list = []
-    tokens = fold_separators(_tokens(text), _kind, _as_semicolon)
+    tokens = _tokens(text)
+    if "\n" in text or ";" in text:  # a program of statements (folding a one-liner changes nothing)
+        tokens = fold_separators(tokens, _kind, _as_semicolon)
     for token in tokens:
         kind = token[0]
         while True:
