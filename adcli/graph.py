@@ -141,7 +141,7 @@ class Graph:
         """Value, gradient, trace and warnings at ``point``, by forward or reverse mode.
 
         ``record=False`` skips keeping each step's local partials, tangents and adjoints
-        (a trace needs them).
+        (a trace needs them), unless a derivative is not finite and a warning must say where.
         """
         from .result import differentiate
 

@@ -63,7 +63,7 @@ def differentiate(
 def _run(graph: Graph, mode: str, inputs: list[float], seeds: list[int], active: list[bool], record: bool) -> Result:
     names = graph.variables
     point = dict(zip(names, inputs, strict=True))
-    wrt = tuple(map(names.__getitem__, seeds))
+    wrt = tuple(names[s] for s in seeds)
     if mode == "forward" and seeds:
         tangents, gradient, partials = {}, {}, None
         for seed in seeds:

@@ -17,9 +17,9 @@ operations; each is the number the rule itself returns. A node whose only edge i
 has partial 1 (a term of a sum) would get its user's adjoint unchanged,
 -0.0 + ȳ·1 = ȳ, so it shares that adjoint and the sweep skips the edge.
 
-None of this changes a bit of the result: tests/test_reverse.py checks every adjoint
-against the sweep as textbooks write it, one operation at a time. It makes a
-gradient cost about 2.3 evaluations instead of 3.5 (bench/bench_rosenbrock.py).
+None of this changes the numbers: tests/test_reverse.py checks every adjoint, bit
+for bit (a nan as a nan), against the sweep as textbooks write it, one operation at
+a time. What it changes is the cost: see "Benchmarks" in the README.
 """
 
 from __future__ import annotations
@@ -28,47 +28,57 @@ import math
 from collections.abc import Callable, Sequence
 from itertools import compress, repeat
 from operator import add, and_, itemgetter, mul, not_
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from .ops import OPERATIONS, VALUE_PARTIALS, d_pow_base
+from .ops import VALUE_PARTIALS, d_pow_base
 
 if TYPE_CHECKING:
     from .graph import Graph
 
 
-# Every constant partial in the table, once each; kept apart by identity, so that a 0.0
-# and a -0.0 would never be taken for one another.
-_CONSTANTS: list[float] = list({id(p): p for op in OPERATIONS for p in op.partials if p.__class__ is float}.values())
-_CONSTANT_AT: dict[int, int] = {id(p): k for k, p in enumerate(_CONSTANTS)}
-_UNIT = next(k for k, p in enumerate(_CONSTANTS) if p == 1.0)
-# How many edges into a node the plan has met, while it is being built.
-_NO_EDGE, _SHARING, _EDGES = "none", "one, with partial 1", "some"
+class _Group(NamedTuple):
+    """Partials computed together, in bulk: one rule at many operations."""
+
+    rule: Callable[..., float]
+    exponent: float | None  # ∂(a^c)/∂a for a constant c ≠ 0: c·a^(c-1) at C speed
+    binary: bool
+    a: list[int]  # per operation: its arguments and itself
+    b: list[int]
+    node: list[int]
+    edges: list[int]  # and the edge (its place in the sweep) that takes the partial
 
 
 class Plan:
     """The backward sweep of one graph for one set of active nodes, fixed before any point is known.
 
-    The sweep runs over ``sources``, ``targets`` and ``places``, last operation first:
-    bar[targets[e]] += bar[sources[e]] · (the partial at ``places[e]``, see
-    `partial_values`). A node in ``shared`` has the adjoint of node ``alias[j]``.
+    The sweep runs over the edges that carry adjoints, last operation first:
+    bar[targets[e]] += bar[sources[e]] · partials(every)[e], where ``every`` is the list
+    `partial_values` makes. A node j in ``shared`` takes no edge: its adjoint is that
+    of node ``alias[j]``.
     """
 
     def __init__(self, graph: Graph, active: list[bool]):
         n, first, rules = len(graph), graph.n_leaves, graph.rules
         self.graph, self.size = graph, n
         self.reached = reached = list(map(and_, active, graph.needed))
-        # A node's first edge in (from its last user) with partial 1 lets it share that
-        # user's adjoint; a second edge in, if one comes, ends the sharing before anything
-        # has read it, sending the first edge's adjoint in after all, in the same order.
+        # How many edges enter each node: a node with one, of partial 1, shares an adjoint.
+        edges_in = [0] * n
+        for i, (_, _, a, b) in enumerate(rules, start=first):
+            if reached[i]:
+                edges_in[a] += 1
+                if b >= 0:
+                    edges_in[b] += 1
         self.alias = alias = list(range(n))
-        edges_in = [_NO_EDGE] * n
-        shared: list[int] = []
-        self.groups: list[tuple] = []  # (rule or constant exponent, binary?, a's, b's, nodes, edges)
-        group_of: dict[object, tuple] = {}  # rule, or ("pow", exponent) -> its group
-        sources: list[int] = []
-        targets: list[int] = []
+        self.shared: list[int] = []
+        # Partials are read from one list (see `partial_values`): the values, then the
+        # constant partials, then the groups of partials computed in bulk.
+        self.constants: list[float] = []
+        constant_at: dict[int, int] = {}  # by identity, so 0.0 and -0.0 could never merge
+        self.groups: list[_Group] = []
+        group_of: dict[tuple, _Group] = {}
+        self.sources: list[int] = []
+        self.targets: list[int] = []
         places: list[int] = []
-        to_source, to_target, to_place = sources.append, targets.append, places.append
         for i, (ra, rb, a, b) in zip(range(n - 1, first - 1, -1), reversed(rules), strict=True):
             if not reached[i]:
                 continue
@@ -76,75 +86,70 @@ class Plan:
             for rule, j in ((ra, a), (rb, b)) if b >= 0 else ((ra, a),):
                 if not reached[j]:
                     continue
-                seen = edges_in[j]
-                if seen is _SHARING:  # a second user: j gets an adjoint of its own after all
-                    to_source(alias[j])
-                    to_target(j)
-                    to_place(n + _UNIT)
-                    alias[j] = j
-                edges_in[j] = _EDGES
                 if rule.__class__ is float:
-                    if rule == 1.0 and seen is _NO_EDGE:
+                    if rule == 1.0 and edges_in[j] == 1:
                         alias[j] = source
-                        edges_in[j] = _SHARING
-                        shared.append(j)
+                        self.shared.append(j)
                         continue
-                    place = n + _CONSTANT_AT[id(rule)]
+                    place = constant_at.get(id(rule))
+                    if place is None:
+                        place = constant_at[id(rule)] = n + len(self.constants)
+                        self.constants.append(rule)
                 elif rule in VALUE_PARTIALS:
                     held = VALUE_PARTIALS[rule]
                     place = a if held == "a" else b if held == "b" else i
                 else:  # computed in bulk with its group; its place is known once all groups are
-                    key = rule
-                    if rule is d_pow_base and first > b >= graph.n_inputs and graph.const_values[b - graph.n_inputs]:
-                        key = ("pow", graph.const_values[b - graph.n_inputs])
+                    exponent = _constant_exponent(graph, b) if rule is d_pow_base else None
+                    key = (rule, b >= 0) if exponent is None else ("pow", exponent)
                     group = group_of.get(key)
                     if group is None:
-                        group = group_of[key] = (key[1] if key.__class__ is tuple else rule, b >= 0, [], [], [], [])
+                        group = group_of[key] = _Group(rule, exponent, b >= 0, [], [], [], [])
                         self.groups.append(group)
-                    group[2].append(a)
-                    group[3].append(b)
-                    group[4].append(i)
-                    group[5].append(len(places))
+                    group.a.append(a)
+                    group.b.append(b)
+                    group.node.append(i)
+                    group.edges.append(len(places))
                     place = -1
-                to_source(source)
-                to_target(j)
-                to_place(place)
-        place = n + len(_CONSTANTS)
+                self.sources.append(source)
+                self.targets.append(j)
+                places.append(place)
+        place = n + len(self.constants)
         for group in self.groups:
-            for e in group[5]:
+            for e in group.edges:
                 places[e] = place
                 place += 1
-        self.sweep = sources, targets, _gatherer(places)
-        self.shared = [j for j in shared if edges_in[j] is _SHARING]
-        self.all_inputs = list(range(graph.n_inputs))
-        self.inputs = _gatherer([alias[i] if reached[i] else n for i in self.all_inputs])
+        self.partials = _gatherer(places)
+        # Each input's adjoint, read off the finished sweep: from the node it shares, or
+        # from the slot past the last node, which holds 0.0, for an input never reached.
+        self.inputs = _gatherer([alias[i] if reached[i] else n for i in range(graph.n_inputs)])
 
     def partial_values(self, values: list[float]) -> list[float]:
         """The values, the constant partials and the partials computed in bulk, in that order."""
-        every = values + _CONSTANTS
+        every = values + self.constants
         get = values.__getitem__
-        for how, binary, a, b, node, _ in self.groups:
-            if how.__class__ is float:  # ∂(a^c)/∂a for a constant c ≠ 0: 2·a is a + a, exactly
-                x = list(map(get, a))
-                every += map(add, x, x) if how == 2.0 else _constant_power(how, x, node, values)
-            elif binary:
-                every += map(how, map(get, a), map(get, b), map(get, node))
+        for group in self.groups:
+            a, c = list(map(get, group.a)), group.exponent
+            if c == 2.0:  # 2·a is a + a, exactly
+                every += map(add, a, a)
+            elif c is not None:
+                every += _constant_power(c, a, group.node, values)
+            elif group.binary:
+                every += map(group.rule, a, map(get, group.b), map(get, group.node))
             else:
-                every += map(how, map(get, a), map(get, node))
+                every += map(group.rule, a, map(get, group.node))
         return every
 
     def run(
         self, values: list[float], seeds: list[int], record: bool = False
-    ) -> tuple[Sequence[float], list[float | None] | None, list | None]:
+    ) -> tuple[list[float], list[float | None] | None, list | None]:
         """The adjoints of the inputs ``seeds`` (0 for one never reached); with ``record``,
         also every node's adjoint (None where unreached) and the local partials used."""
-        sources, targets, partials = self.sweep
         bar: list = [-0.0] * self.size + [0.0]  # past the last node: the gradient of an input never reached
         bar[self.graph.output] = 1.0
-        for i, j, p in zip(sources, targets, partials(self.partial_values(values)), strict=True):
+        for i, j, p in zip(self.sources, self.targets, self.partials(self.partial_values(values)), strict=True):
             bar[j] += bar[i] * p
         inputs = self.inputs(bar)
-        gradient = inputs if len(seeds) == len(inputs) and seeds == self.all_inputs else [inputs[s] for s in seeds]
+        gradient = [inputs[s] for s in seeds]
         if not record:
             return gradient, None, None
         bar.pop()
@@ -175,6 +180,15 @@ class Plan:
             pb = (rb if rb.__class__ is float else rb(va, vb, v)) if reached[b] else None
             by_node.append((pa, pb))
         return by_node
+
+
+def _constant_exponent(graph: Graph, b: int) -> float | None:
+    """The exponent of a power a^b when b is a constant other than ±0 (a^0's rule gives 0
+    where c·a^(c-1) would give nan, at a = 0 or a = nan)."""
+    if not graph.n_inputs <= b < graph.n_leaves:  # b is an input or an operation
+        return None
+    c = graph.const_values[b - graph.n_inputs]
+    return c if c != 0.0 else None
 
 
 def _constant_power(c: float, x: list[float], node: list[int], values: list[float]) -> list[float]:
