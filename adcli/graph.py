@@ -58,7 +58,7 @@ class Graph:
         self.kinked = [i for i in range(self.n_leaves, len(ops)) if ops[i].kink is not None]
         # Which nodes depend on some input; nodes that do not (2*pi, say) carry no derivative.
         self.varies = active_nodes(self, range(self.n_inputs))
-        self._plans: dict[tuple[int, ...] | None, Plan] = {}  # reverse mode's, by variables
+        self._plans: dict[tuple[int, ...] | None, Plan | None] = {}  # reverse mode's, by variables
 
     @cached_property
     def needed(self) -> list[bool]:
@@ -71,15 +71,22 @@ class Graph:
                     needed[a] = True
         return needed
 
-    def reverse_plan(self, seeds: list[int], active: list[bool]) -> Plan:
-        """The backward sweep for these variables; built once per set of them (a few are kept)."""
+    def reverse_plan(self, seeds: list[int], active: list[bool]) -> Plan | None:
+        """The planned backward sweep for these variables, from their second gradient on.
+
+        A single gradient is cheaper by the plain sweep than by working out a plan, so
+        the first call only remembers the variables; a few sets of them are kept.
+        """
         from .reverse import Plan
 
-        key = tuple(seeds) if len(seeds) < self.n_inputs else None
-        plan = self._plans.get(key)
-        if plan is None:
+        key = tuple(sorted(seeds)) if len(seeds) < self.n_inputs else None
+        if key not in self._plans:
             if len(self._plans) >= 8:
                 self._plans.clear()
+            self._plans[key] = None
+            return None
+        plan = self._plans[key]
+        if plan is None:
             plan = self._plans[key] = Plan(self, active)
         return plan
 

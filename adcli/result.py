@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from . import forward, primal
+from . import forward, primal, reverse
 from .errors import AdcliError
 
 if TYPE_CHECKING:
@@ -77,8 +77,13 @@ def _run(graph: Graph, mode: str, inputs: list[float], seeds: list[int], active:
     values = primal.sweep(graph, inputs)
     if mode == "forward":  # no variables to seed: nothing to sweep
         return Result(graph, mode, point, wrt, values, {}, [None] * len(values) if record else None, tangents={})
-    gradient, bar, partials = graph.reverse_plan(seeds, active).run(values, seeds, record)
-    return Result(graph, mode, point, wrt, values, dict(zip(wrt, gradient, strict=True)), partials, adjoints=bar)
+    plan = None if record else graph.reverse_plan(seeds, active)
+    if plan is not None:  # a graph differentiated before: the planned sweep
+        gradient = dict(zip(wrt, plan.gradient(values, seeds), strict=True))
+        return Result(graph, mode, point, wrt, values, gradient, None)
+    bar, partials = reverse.sweep(graph, values, active, record)
+    gradient = {names[s]: _zero_if_none(bar[s]) for s in seeds}
+    return Result(graph, mode, point, wrt, values, gradient, partials, adjoints=bar if record else None)
 
 
 def _merge(partials: list, more: list) -> list:

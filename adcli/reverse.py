@@ -6,34 +6,76 @@ v̄ⱼ += v̄ᵢ · ∂vᵢ/∂vⱼ. Only nodes the output depends on *and* that
 differentiated variable are reached; every other node's adjoint is ``None``, and
 partials toward it are never multiplied in (so ∂(x^2)/∂2 = nan at x = -1 stays out).
 
-Which edges carry adjoints is fixed by the graph and the variables, so it is worked
-out once, in a `Plan`, and the sweep is a loop without branches over those edges.
-Adjoints start at -0.0, the identity of IEEE addition, so the first ``+=`` is exactly
-an assignment, signed zeros included. Every local partial is ready before the sweep
-starts, taken from the operation table in bulk: constants (add, sub, neg), values the
-operation already holds (∂(a·b)/∂a = b, ∂(e^a)/∂a = e^a), squares as a + a, other
-constant powers through ``math.pow``, and every other rule mapped over its
-operations; each is the number the rule itself returns. A node whose only edge in
-has partial 1 (a term of a sum) would get its user's adjoint unchanged,
--0.0 + ȳ·1 = ȳ, so it shares that adjoint and the sweep skips the edge.
+`sweep` does exactly that, one operation at a time, calling each partial's rule in
+place and keeping, for a trace, the partials it multiplied in. It serves a single
+gradient, such as one ``adcli grad``, and every trace.
 
-None of this changes the numbers: tests/test_reverse.py checks every adjoint, bit
-for bit (a nan as a nan), against the sweep as textbooks write it, one operation at
-a time. What it changes is the cost: see "Benchmarks" in the README.
+A graph differentiated again (a script asking for the gradient at many points) gets
+a `Plan` instead, worked out once from the graph and the variables, after which the
+sweep is a loop without branches over the edges that carry adjoints. Adjoints start
+at -0.0, the identity of IEEE addition, so the first ``+=`` is exactly an assignment,
+signed zeros included. Every local partial is ready before the sweep starts, taken
+from the operation table in bulk: constants (add, sub, neg), values the operation
+already holds (∂(a·b)/∂a = b, ∂(e^a)/∂a = e^a), squares as a + a, other constant
+powers through ``math.pow``, and every other rule mapped over its operations; each
+is the number the rule itself returns. A node whose only edge in has partial 1 (a
+term of a sum) would get its user's adjoint unchanged, -0.0 + ȳ·1 = ȳ, so it shares
+that adjoint and the sweep skips the edge.
+
+Both give the same numbers: tests/test_reverse.py checks each, bit for bit (a nan as
+a nan), against the sweep as textbooks write it. The plan costs about three single
+gradients to work out and makes each gradient after it about twice as fast: see
+"Benchmarks" in the README.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from itertools import compress, repeat
-from operator import add, and_, itemgetter, mul, not_
+from itertools import repeat
+from operator import add, and_, itemgetter, mul
 from typing import TYPE_CHECKING, NamedTuple
 
 from .ops import VALUE_PARTIALS, d_pow_base
 
 if TYPE_CHECKING:
     from .graph import Graph
+
+
+def sweep(
+    graph: Graph, values: list[float], active: list[bool], record: bool = False
+) -> tuple[list[float | None], list[tuple[float | None, ...] | None] | None]:
+    """The adjoint ∂y/∂vᵢ of every node; with ``record``, also the local partials used."""
+    n, first, output = len(values), graph.n_leaves, graph.output
+    rules = graph.rules  # entry k is node first + k
+    bar: list[float | None] = [None] * n
+    partials: list | None = [None] * n if record else None
+    if active[output]:
+        bar[output] = 1.0
+    for i in range(output, first - 1, -1):
+        g = bar[i]
+        if g is None:
+            continue
+        ra, rb, a, b = rules[i - first]
+        if b < 0:  # the argument of an active unary operation is active
+            pa = ra if ra.__class__ is float else ra(values[a], values[i])
+            ga = bar[a]
+            bar[a] = g * pa if ga is None else ga + g * pa
+            if record:
+                partials[i] = (pa,)
+            continue
+        pa = pb = None
+        if active[a]:
+            pa = ra if ra.__class__ is float else ra(values[a], values[b], values[i])
+            ga = bar[a]
+            bar[a] = g * pa if ga is None else ga + g * pa
+        if active[b]:
+            pb = rb if rb.__class__ is float else rb(values[a], values[b], values[i])
+            gb = bar[b]
+            bar[b] = g * pb if gb is None else gb + g * pb
+        if record:
+            partials[i] = (pa, pb)
+    return bar, partials
 
 
 class _Group(NamedTuple):
@@ -53,14 +95,14 @@ class Plan:
 
     The sweep runs over the edges that carry adjoints, last operation first:
     bar[targets[e]] += bar[sources[e]] · partials(every)[e], where ``every`` is the list
-    `partial_values` makes. A node j in ``shared`` takes no edge: its adjoint is that
-    of node ``alias[j]``.
+    `partial_values` makes. A node that shares its user's adjoint has no edge in, and
+    its edges out read that adjoint.
     """
 
     def __init__(self, graph: Graph, active: list[bool]):
         n, first, rules = len(graph), graph.n_leaves, graph.rules
-        self.graph, self.size = graph, n
-        self.reached = reached = list(map(and_, active, graph.needed))
+        self.size, self.output = n, graph.output
+        reached = list(map(and_, active, graph.needed))
         # How many edges enter each node: a node with one, of partial 1, shares an adjoint.
         edges_in = [0] * n
         for i, (_, _, a, b) in enumerate(rules, start=first):
@@ -68,8 +110,7 @@ class Plan:
                 edges_in[a] += 1
                 if b >= 0:
                     edges_in[b] += 1
-        self.alias = alias = list(range(n))
-        self.shared: list[int] = []
+        alias = list(range(n))  # whose adjoint each node's is: its own, or the one it shares
         # Partials are read from one list (see `partial_values`): the values, then the
         # constant partials, then the groups of partials computed in bulk.
         self.constants: list[float] = []
@@ -89,7 +130,6 @@ class Plan:
                 if rule.__class__ is float:
                     if rule == 1.0 and edges_in[j] == 1:
                         alias[j] = source
-                        self.shared.append(j)
                         continue
                     place = constant_at.get(id(rule))
                     if place is None:
@@ -139,47 +179,14 @@ class Plan:
                 every += map(group.rule, a, map(get, group.node))
         return every
 
-    def run(
-        self, values: list[float], seeds: list[int], record: bool = False
-    ) -> tuple[list[float], list[float | None] | None, list | None]:
-        """The adjoints of the inputs ``seeds`` (0 for one never reached); with ``record``,
-        also every node's adjoint (None where unreached) and the local partials used."""
-        bar: list = [-0.0] * self.size + [0.0]  # past the last node: the gradient of an input never reached
-        bar[self.graph.output] = 1.0
+    def gradient(self, values: list[float], seeds: list[int]) -> list[float]:
+        """The adjoints of the inputs ``seeds`` at these values: 0 for one never reached."""
+        bar = [-0.0] * self.size + [0.0]  # past the last node: the gradient of an input never reached
+        bar[self.output] = 1.0
         for i, j, p in zip(self.sources, self.targets, self.partials(self.partial_values(values)), strict=True):
             bar[j] += bar[i] * p
         inputs = self.inputs(bar)
-        gradient = [inputs[s] for s in seeds]
-        if not record:
-            return gradient, None, None
-        bar.pop()
-        for j in self.shared:
-            bar[j] = bar[self.alias[j]]
-        for i in compress(range(self.size), map(not_, self.reached)):
-            bar[i] = None
-        return gradient, bar, self._by_node(values)
-
-    def _by_node(self, values: list[float]) -> list:
-        """Per node, the local partials the sweep multiplied in, for a trace: the table's rules
-        at the node's values, which are the numbers `partial_values` took in bulk, bit for
-        bit (tests/test_reverse.py); None for a node the sweep passed over, and in the
-        place of an argument that carries no derivative."""
-        graph, reached = self.graph, self.reached
-        first = graph.n_leaves
-        by_node: list = [None] * first
-        for i, (ra, rb, a, b) in enumerate(graph.rules, start=first):
-            if not reached[i]:
-                by_node.append(None)
-                continue
-            v, va = values[i], values[a]
-            if b < 0:
-                by_node.append((ra if ra.__class__ is float else ra(va, v),))
-                continue
-            vb = values[b]
-            pa = (ra if ra.__class__ is float else ra(va, vb, v)) if reached[a] else None
-            pb = (rb if rb.__class__ is float else rb(va, vb, v)) if reached[b] else None
-            by_node.append((pa, pb))
-        return by_node
+        return [inputs[s] for s in seeds]
 
 
 def _constant_exponent(graph: Graph, b: int) -> float | None:

@@ -1,9 +1,9 @@
-"""The planned backward sweep gives the textbook sweep's numbers, bit for bit.
+"""Both backward sweeps give the textbook sweep's numbers, bit for bit.
 
-The reverse engine works out once which edges carry adjoints, takes every local
-partial in bulk, and lets a term of a sum share its sum's adjoint. None of that may
-change a single bit: the oracle is the sweep written as textbooks write it
-(tests/oracles.py), one operation at a time, calling each table rule in place.
+The plain sweep (one gradient, traces) and the planned one (from a graph's second
+gradient on: edges worked out once, partials in bulk, terms of a sum sharing their
+sum's adjoint) may not differ by a single bit from the oracle: the sweep written as
+textbooks write it (tests/oracles.py), one operation at a time.
 """
 
 from __future__ import annotations
@@ -30,18 +30,19 @@ points = st.fixed_dictionaries({name: values for name in ("x", "y", "z")})
 def _check(graph: adcli.Graph, point: dict[str, float], wrt: list[str] | None = None) -> None:
     seeds = graph.variable_nodes(wrt)
     active = primal.active_nodes(graph, seeds)
-    result = graph.differentiate(point, "reverse", wrt)
+    result = graph.differentiate(point, "reverse", wrt)  # recorded: the plain sweep
     expected = textbook_adjoints(graph, result.values, active)
     assert len(result.adjoints) == len(expected)
     for i, (got, want) in enumerate(zip(result.adjoints, expected, strict=True)):
         assert same_bits(got, want), (graph.text, point, i, got, want)
-    fast = graph.differentiate(point, "reverse", wrt, record=False)
-    if all(math.isfinite(g) for g in fast.gradient.values()):  # else it reruns, recording, to warn
-        assert fast.adjoints is None  # only a recorded result keeps every node's adjoint
-    for name, s in zip(result.wrt, seeds, strict=True):
+    gradients = [graph.gradient(point, "reverse", wrt) for _ in range(3)]  # plain, then planned twice
+    planned = Plan(graph, active).gradient(result.values, seeds)
+    for name, s, by_plan in zip(result.wrt, seeds, planned, strict=True):
         want = 0.0 if expected[s] is None else expected[s]
         assert same_bits(result.gradient[name], want), (graph.text, point, name)
-        assert same_bits(fast.gradient[name], want), (graph.text, point, name)
+        assert same_bits(by_plan, want), (graph.text, point, name)
+        for gradient in gradients:
+            assert same_bits(gradient[name], want), (graph.text, point, name)
 
 
 @settings(max_examples=300, deadline=None)
@@ -91,32 +92,46 @@ def test_bulk_constant_power_is_the_rule_itself():
             assert same_bits(result.gradient[f"x{k}"], d_pow_base(x, c, ieee.pow(x, c))), (c, x)
 
 
-def test_a_term_of_a_sum_shares_the_sums_adjoint_and_the_trace_still_shows_it():
+def test_a_term_of_a_sum_shares_the_sums_adjoint_instead_of_an_edge():
     graph = adcli.parse("s = x*y + sin(x) + y^2\n3*s")
-    result = graph.differentiate({"x": 1.0, "y": 2.0}, "reverse")
-    plan = graph.reverse_plan(list(range(graph.n_inputs)), graph.varies)
-    assert plan.shared  # the terms and partial sums skip the sweep ...
-    for i in plan.shared:  # ... and still show the adjoint they share: 3, from 3*s
-        assert result.adjoints[i] == 3.0
-    assert result.gradient == {"x": 3 * (2.0 + math.cos(1.0)), "y": 3 * (1.0 + 4.0)}
+    plan = Plan(graph, graph.varies)
+    # Edges: 3*s -> s (partial 3); the terms and partial sums of s share its adjoint;
+    # x*y -> x, y; sin(x) -> x; y^2 -> y. Five, all read s's adjoint; the plain sweep
+    # takes nine.
+    assert len(plan.sources) == 5
+    assert set(plan.sources) == {graph.output, graph.output - 1}
+    assert plan.gradient(_values(graph, {"x": 1.0, "y": 2.0}), [0, 1]) == [
+        3 * (2.0 + math.cos(1.0)),
+        3 * (1.0 + 4.0),
+    ]
 
 
-def test_the_plan_is_built_once_per_set_of_variables():
+def _values(graph: adcli.Graph, point: dict[str, float]) -> list[float]:
+    return primal.sweep(graph, graph.input_values(point))
+
+
+def test_a_graph_gets_its_plan_at_its_second_gradient_for_a_set_of_variables():
     graph = adcli.parse("x*y + z")
-    assert graph.gradient({"x": 1, "y": 2, "z": 3}) == {"x": 2.0, "y": 1.0, "z": 1.0}
-    assert graph.gradient({"x": 5, "y": 7, "z": 0}) == {"x": 7.0, "y": 5.0, "z": 1.0}
-    assert graph.gradient({"x": 5, "y": 7, "z": 0}, wrt="z,x") == {"z": 1.0, "x": 7.0}
-    all_of_them = graph.reverse_plan([0, 1, 2], graph.varies)
-    assert graph.reverse_plan([2, 0, 1], graph.varies) is all_of_them  # any order: the same edges
-    assert graph.reverse_plan([2, 0], graph.varies) is not all_of_them
+    assert graph.reverse_plan([0, 1, 2], graph.varies) is None  # once: the plain sweep
+    every = graph.reverse_plan([0, 1, 2], graph.varies)
+    assert isinstance(every, Plan)
+    assert graph.reverse_plan([2, 0, 1], graph.varies) is every  # any order: the same edges
+    assert graph.reverse_plan([2, 0], graph.varies) is None
+    assert graph.reverse_plan([0, 2], graph.varies) is not every
+    for point, gradient in [
+        ({"x": 1, "y": 2, "z": 3}, {"x": 2.0, "y": 1.0, "z": 1.0}),
+        ({"x": 5, "y": 7, "z": 0}, {"x": 7.0, "y": 5.0, "z": 1.0}),
+    ]:
+        assert graph.gradient(point) == gradient
+        assert graph.gradient(point, wrt="z,x") == {"z": 1.0, "x": gradient["x"]}
 
 
 def test_plan_with_no_operations():
-    for text, point, gradient in [("x", {"x": 4.0}, {"x": 1.0}), ("2", {}, {})]:
+    for text, point, gradient in [("x", {"x": 4.0}, [1.0]), ("2", {}, [])]:
         graph = adcli.parse(text)
-        assert graph.gradient(point) == gradient
         plan = Plan(graph, graph.varies)
-        assert plan.sources == [] and plan.shared == []
+        assert plan.sources == []
+        assert plan.gradient(_values(graph, point), list(range(graph.n_inputs))) == gradient
 
 
 @settings(max_examples=200, deadline=None)
