@@ -252,6 +252,11 @@ def _check_writable(path: str, what: str) -> None:
         os.remove(path)  # made only to try: the real file is written after the computation
 
 
+# Forward mode past this many operation sweeps (variables × operations) takes a while:
+# say why, before the wait.
+_SLOW_FORWARD = 10**8
+
+
 def _answer(
     expr: str,
     at: tuple[str, ...],
@@ -272,7 +277,15 @@ def _answer(
 
         graph = parse(read_formula(expr))
         names = _split_names(wrt) if gradient else ()
-        return graph.differentiate(read_point(at), mode, names, record=trace)
+        point = read_point(at)
+        sweeps = graph.n_inputs if names is None else len(names)
+        if gradient and mode == "forward" and sweeps * graph.operation_count > _SLOW_FORWARD:
+            click.echo(
+                f"note: forward mode sweeps once per variable: {sweeps:,} sweeps of {graph.operation_count:,} "
+                "operations; reverse mode (the default) needs one sweep back",
+                err=True,
+            )
+        return graph.differentiate(point, mode, names, record=trace)
 
     _emit(_run(work), as_json, trace, gradient=gradient, **view)
 

@@ -14,6 +14,11 @@ if TYPE_CHECKING:
     from .graph import Graph
 
 
+# A forward-mode trace keeps a tangent for every variable at every node: past this many
+# it would take gigabytes, so it is refused before the sweeps start.
+MAX_FORWARD_TANGENTS = 20_000_000
+
+
 @dataclass
 class Result:
     """What an engine computed at a point; renderers display it and never recompute it.
@@ -45,17 +50,24 @@ def differentiate(
     """Run the chosen engine at ``point`` for the variables ``wrt`` (all when None).
 
     With ``record`` the result keeps the local partials every step multiplied in (what a
-    trace shows); without it the sweep is faster, and is run again recording only if a
-    derivative comes out non-finite and the warning must say where.
+    trace shows); without it the sweep is faster. If a derivative then comes out
+    non-finite, the warning must say where: one recording sweep back finds the partials,
+    the same numbers forward mode multiplies in on every node the output needs.
     """
     if mode not in ("reverse", "forward"):
         raise AdcliError(f"mode must be 'reverse' or 'forward', not {mode!r}")
     inputs = graph.input_values(point)
     seeds = graph.variable_nodes(wrt)
+    if mode == "forward" and record and len(seeds) * len(graph) > MAX_FORWARD_TANGENTS:
+        raise AdcliError(
+            f"a forward-mode trace keeps a tangent for each variable at each node: {len(seeds):,} × "
+            f"{len(graph):,} is more than adcli keeps ({MAX_FORWARD_TANGENTS:,}); trace in reverse mode "
+            "(the default), or choose fewer variables with --wrt"
+        )
     active = graph.varies if len(seeds) == graph.n_inputs else primal.active_nodes(graph, seeds)
     result = _run(graph, mode, inputs, seeds, active, record)
     if not record and not _finite(sum(result.gradient.values())):
-        result = _run(graph, mode, inputs, seeds, active, True)
+        _, result.partials = reverse.sweep(graph, result.values, active, record=True)
     result.warnings = nonfinite_warnings(result, active)
     return result
 

@@ -199,3 +199,16 @@ def test_json_gradient_loads_no_renderer_parser_generator_or_completion():
     loaded = _modules_loaded_by_a_json_gradient()
     unwanted = {"rich", "lark", "difflib", "adcli.completion", "click.shell_completion"}
     assert not {m for m in loaded if m in unwanted or m.split(".")[0] in {"rich", "lark"}}
+
+
+def test_forward_mode_on_many_variables_says_why_it_takes_a_while(monkeypatch):
+    from adcli import cli as cli_module
+
+    monkeypatch.setattr(cli_module, "_SLOW_FORWARD", 5)  # x*y + y*z: 3 variables × 3 operations
+    args = ["grad", "x*y + y*z", "--at", "x=1,y=2,z=3", "--json"]
+    slow = CliRunner().invoke(cli, [*args, "--mode", "forward"], prog_name="adcli")
+    assert slow.exit_code == 0
+    assert slow.stderr.startswith("note: forward mode sweeps once per variable: 3 sweeps of 3 operations")
+    assert json.loads(slow.stdout)["gradient"] == {"x": 2.0, "y": 4.0, "z": 2.0}
+    for quiet in ([*args], [*args, "--mode", "forward", "--wrt", "x"]):  # one sweep back; 1 × 3
+        assert CliRunner().invoke(cli, quiet, prog_name="adcli").stderr == ""

@@ -165,3 +165,37 @@ def test_forward_mode_keeps_tangents_only_for_a_trace(mode):
     if mode == "forward":
         assert graph.differentiate({"x": 1, "y": 2}, mode, record=False).tangents == {}
         assert set(graph.differentiate({"x": 1, "y": 2}, mode).tangents) == {"x", "y"}
+
+
+def test_past_an_infinite_partial_the_modes_may_differ_and_warn_alike():
+    """∞·(2 - 1) = ∞ in forward mode, ∞·2 - ∞·1 = nan in reverse (README, Numerical conventions)."""
+    graph = adcli.parse("(2*y - y)/x")
+    forward = graph.differentiate({"x": 0.0, "y": 0.0}, "forward")
+    reverse = graph.differentiate({"x": 0.0, "y": 0.0}, "reverse")
+    assert forward.gradient["y"] == math.inf
+    assert math.isnan(reverse.gradient["y"])
+    assert forward.warnings == reverse.warnings
+    assert reverse.warnings[1].startswith(
+        "the derivative of div at v3 ((2 * y - y) / x) with respect to 2 * y - y is inf"
+    )
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_warning_about_partials_is_the_same_without_a_trace(mode):
+    """Without a trace the partials are found by one recording sweep back, after the fact."""
+    graph = adcli.parse("a = x*y; log(a) + sqrt(y)")
+    traced = graph.differentiate({"x": 0.0, "y": 0.0}, mode)
+    plain = graph.differentiate({"x": 0.0, "y": 0.0}, mode, record=False)
+    assert plain.warnings == traced.warnings
+    assert any(w.startswith("the derivative of") for w in plain.warnings)
+
+
+def test_a_forward_trace_too_big_to_keep_is_refused_before_it_starts(monkeypatch):
+    from adcli import result
+
+    monkeypatch.setattr(result, "MAX_FORWARD_TANGENTS", 10)
+    graph = adcli.parse("x*y + y*z")  # 3 variables × 6 nodes = 18 tangents
+    with pytest.raises(adcli.AdcliError, match=r"3 × 6 is more than adcli keeps \(10\)"):
+        graph.differentiate({"x": 1, "y": 2, "z": 3}, "forward")
+    assert graph.differentiate({"x": 1, "y": 2, "z": 3}, "forward", wrt="x").gradient == {"x": 2.0}  # 1 × 6
+    assert graph.differentiate({"x": 1, "y": 2, "z": 3}, "forward", record=False).gradient["y"] == 4.0

@@ -33,9 +33,17 @@ def test_forward_equals_reverse(text, values):
     assert rev.value == fwd.value or (math.isnan(rev.value) and math.isnan(fwd.value))
     assert list(rev.gradient) == list(fwd.gradient) == list(graph.variables)
     scale = max((abs(g) for g in rev.gradient.values() if math.isfinite(g)), default=1.0)
-    for name in graph.variables:
-        assert _agree(rev.gradient[name], fwd.gradient[name], scale), (name, rev.gradient, fwd.gradient)
     assert rev.warnings == fwd.warnings
+    # Past an infinite partial the modes may differ between ±inf and nan (IEEE does not
+    # distribute over infinities; README, "Numerical conventions"), and say so alike.
+    unbounded = any(w.startswith("the derivative of") for w in rev.warnings)
+    for name in graph.variables:
+        r, f = rev.gradient[name], fwd.gradient[name]
+        assert _agree(r, f, scale) or (unbounded and not math.isfinite(r) and not math.isfinite(f)), (
+            name,
+            rev.gradient,
+            fwd.gradient,
+        )
 
 
 def _smooth_difference(f, x, i):
