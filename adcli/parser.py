@@ -159,7 +159,7 @@ _TOKEN_WORDS = {
 # Mistakes people make, by example; Lark matches the parser state of the error.
 _EXAMPLES = {
     "a number and a name need an operator between them: write 2*x, not 2x": ["2x", "x + 3y", "(2x)"],
-    "two operands need an operator between them, e.g. x*y": ["x y", "(x) y", "x (y)", "2 3", "sin(x) y"],
+    "two operands need an operator between them, e.g. x*y": ["x y", "(x) y", "x (y)", "2 3", "sin(x) y", "(x y)"],
     "an argument is missing after ','": ["f(x,)", "max(x,,y)"],
     "an operator is missing its right-hand operand": ["x +", "x *", "(x -)", "x ^", "x /"],
     "an operator is missing its left-hand operand": ["* x", "/ x", "^ x", "(* x)"],
@@ -250,6 +250,25 @@ def known_mistake(text: str) -> str | None:
     except UnexpectedCharacters:
         return None
     except UnexpectedInput as error:
+        if error.state is not None:
+            error.state = _TopState(error.state.position)
         # use_accepts=False: with it, Lark 1.3's debug logging formats a ParserState with %d and raises.
         return error.match_examples(lark.parse, _EXAMPLES, use_accepts=False, token_type_match_fallback=True)
     return None
+
+
+class _TopState:
+    """Equal to any Lark parser state with the same state on top, whatever the stack's depth.
+
+    Lark's states compare equal only at the same depth, so "(x" (an example) would not
+    match "2*(x" — the same mistake one level deeper. What went wrong is in the top
+    state and the token; this lets every example match at any depth.
+    """
+
+    def __init__(self, position: object):
+        self.position = position
+
+    def __eq__(self, other: object) -> bool:
+        return getattr(other, "position", None) == self.position
+
+    __hash__ = None  # type: ignore[assignment]

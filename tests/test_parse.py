@@ -139,6 +139,13 @@ def test_parse_errors_point_at_the_column(text, message, column):
         ("x²", "use '^2'"),
         ("(x + y", "never closed"),
         ("x +", "missing its right-hand operand"),
+        # The same mistakes nested deeper than any example: the parser state matches.
+        ("2*(3", "never closed"),
+        ("sin(x*(y + 2)", "never closed"),
+        ("1 + (x +)", "missing its right-hand operand"),
+        ("exp(2*(x y))", "two operands need an operator"),
+        ("y*max(x,,y)", "an argument is missing after ','"),
+        ("a = 1\nb = (3x)", "write 2*x"),
     ],
 )
 def test_parse_error_hints(text, hint):
