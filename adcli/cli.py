@@ -253,7 +253,7 @@ def _check_writable(path: str, what: str) -> None:
 
 
 # Forward mode past this many operation sweeps (variables × operations) takes a while:
-# say why, before the wait.
+# say why, before the wait. (With a trace, far fewer are refused: see result.py.)
 _SLOW_FORWARD = 10**8
 
 
@@ -279,7 +279,7 @@ def _answer(
         names = _split_names(wrt) if gradient else ()
         point = read_point(at)
         sweeps = graph.n_inputs if names is None else len(names)
-        if gradient and mode == "forward" and sweeps * graph.operation_count > _SLOW_FORWARD:
+        if gradient and mode == "forward" and not trace and sweeps * graph.operation_count > _SLOW_FORWARD:
             click.echo(
                 f"note: forward mode sweeps once per variable: {sweeps:,} sweeps of {graph.operation_count:,} "
                 "operations; reverse mode (the default) needs one sweep back",

@@ -21,6 +21,12 @@ if TYPE_CHECKING:
 
 MODES = ("reverse", "forward")
 
+# The gradient for a set of variables at which the graph works out its plan for them
+# (see Graph.reverse_plan), and how many sets keep a plan.
+PLAN_AFTER = 8
+_PLANS_KEPT = 8
+_ALL = "every variable"
+
 
 class Graph:
     """A parsed formula: its variables, its nodes and the node that is its value."""
@@ -58,7 +64,9 @@ class Graph:
         self.kinked = [i for i in range(self.n_leaves, len(ops)) if ops[i].kink is not None]
         # Which nodes depend on some input; nodes that do not (2*pi, say) carry no derivative.
         self.varies = active_nodes(self, range(self.n_inputs))
-        self._plans: dict[tuple[int, ...] | None, Plan | None] = {}  # reverse mode's, by variables
+        # Reverse mode's plans, and how many gradients each set of variables has had.
+        self._plans: dict[object, Plan] = {}
+        self._gradients: dict[object, int] = {}
 
     @cached_property
     def needed(self) -> list[bool]:
@@ -71,23 +79,28 @@ class Graph:
                     needed[a] = True
         return needed
 
-    def reverse_plan(self, seeds: list[int], active: list[bool]) -> Plan | None:
-        """The planned backward sweep for these variables, from their second gradient on.
+    def reverse_plan(self, seeds: list[int]) -> Plan | None:
+        """The planned backward sweep for these variables, once they have had enough gradients.
 
-        A single gradient is cheaper by the plain sweep than by working out a plan, so
-        the first call only remembers the variables; a few sets of them are kept.
+        Working out a plan costs about as much as the plain sweep loses to the planned
+        one over PLAN_AFTER gradients, so it is worked out at that gradient for a set of
+        variables and not before (as one rents skis until the rent would have bought
+        them): a script asking for a few gradients never pays for it, and one asking
+        for many pays at most about twice the best it could have done.
         """
         from .reverse import Plan
 
-        key = tuple(sorted(seeds)) if len(seeds) < self.n_inputs else None
-        if key not in self._plans:
-            if len(self._plans) >= 8:
-                self._plans.clear()
-            self._plans[key] = None
+        key = _ALL if len(seeds) == self.n_inputs else frozenset(seeds)
+        plan = self._plans.get(key)
+        if plan is not None:
+            return plan
+        count = self._gradients[key] = self._gradients.get(key, 0) + 1
+        if count < PLAN_AFTER:
             return None
-        plan = self._plans[key]
-        if plan is None:
-            plan = self._plans[key] = Plan(self, active)
+        if len(self._plans) >= _PLANS_KEPT:  # the oldest goes
+            del self._plans[next(iter(self._plans))]
+        active = self.varies if key is _ALL else active_nodes(self, seeds)
+        plan = self._plans[key] = Plan(self, active)
         return plan
 
     def __len__(self) -> int:
@@ -148,7 +161,8 @@ class Graph:
         """Value, gradient, trace and warnings at ``point``, by forward or reverse mode.
 
         ``record=False`` skips keeping each step's local partials, tangents and adjoints
-        (a trace needs them), unless a derivative is not finite and a warning must say where.
+        (a trace needs them); if a derivative then is not finite, the partials are found
+        after all, for the warning that says where.
         """
         from .result import differentiate
 

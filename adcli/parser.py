@@ -80,12 +80,17 @@ def _run(text: str, builder: GraphBuilder):
     # name, or a pass-through such as sum: product, which keeps the value and only moves
     # the state) and infix operations (a op b: the builder gets a and b).
     single = [(origin, callbacks.get(cb)) if length == 1 else None for origin, length, _, cb in _RULES]
-    infix = [(origin, callbacks[cb]) if length == 3 and kept == (0, 2) else None for origin, length, kept, cb in _RULES]
+    infix = [
+        (origin, callbacks[cb]) if length == 3 and kept == (0, 2) and cb is not None else None
+        for origin, length, kept, cb in _RULES
+    ]
     actions = _ACTIONS
     states = [0]
     values: list = []
     tokens = _tokens(text)
-    if "\n" in text or ";" in text:  # a program of statements (folding a one-liner changes nothing)
+    # Folding acts on NL and SEMICOLON tokens only, which are exactly "\n" and ";": a
+    # text without either (most formulas) has nothing to fold.
+    if "\n" in text or ";" in text:
         tokens = fold_separators(tokens, _kind, _as_semicolon)
     for token in tokens:
         kind = token[0]
@@ -99,15 +104,17 @@ def _run(text: str, builder: GraphBuilder):
                 break
             one = single[-1 - action]
             if one is not None:
-                if one[1] is not None:
-                    values[-1] = one[1](values[-1])
-                states[-1] = actions[states[-2]][one[0]]
+                origin, callback = one
+                if callback is not None:
+                    values[-1] = callback(values[-1])
+                states[-1] = actions[states[-2]][origin]
                 continue
             operation = infix[-1 - action]
             if operation is not None:
-                values[-3:] = [operation[1](values[-3], values[-1])]
+                origin, callback = operation
+                values[-3:] = [callback(values[-3], values[-1])]
                 del states[-2:]
-                states[-1] = actions[states[-2]][operation[0]]
+                states[-1] = actions[states[-2]][origin]
                 continue
             _reduce(rules[-1 - action], states, values, actions)
     while states[-1] != _END_STATE:
@@ -124,11 +131,10 @@ def _terminals(row: dict) -> tuple[str, ...]:
 
 
 def _reduce(rule, states, values, actions) -> None:
+    """Any reduction: pop the rule's symbols, push its value and the state it goes to."""
     origin, length, kept, callback = rule
     if callback is None:  # a pass-through rule: its one kept child is its value
         value = values[len(values) - length + kept[0]]
-    elif length == 3 and kept == (0, 2):
-        value = callback(values[-3], values[-1])
     else:
         base = len(values) - length
         value = callback(*[values[base + i] for i in kept])

@@ -61,8 +61,8 @@ def differentiate(
     if mode == "forward" and record and len(seeds) * len(graph) > MAX_FORWARD_TANGENTS:
         raise AdcliError(
             f"a forward-mode trace keeps a tangent for each variable at each node: {len(seeds):,} × "
-            f"{len(graph):,} is more than adcli keeps ({MAX_FORWARD_TANGENTS:,}); trace in reverse mode "
-            "(the default), or choose fewer variables with --wrt"
+            f"{len(graph):,} is more than adcli keeps ({MAX_FORWARD_TANGENTS:,}); reverse mode keeps "
+            "one adjoint per node"
         )
     active = graph.varies if len(seeds) == graph.n_inputs else primal.active_nodes(graph, seeds)
     result = _run(graph, mode, inputs, seeds, active, record)
@@ -89,7 +89,7 @@ def _run(graph: Graph, mode: str, inputs: list[float], seeds: list[int], active:
     values = primal.sweep(graph, inputs)
     if mode == "forward":  # no variables to seed: nothing to sweep
         return Result(graph, mode, point, wrt, values, {}, [None] * len(values) if record else None, tangents={})
-    plan = None if record else graph.reverse_plan(seeds, active)
+    plan = None if record else graph.reverse_plan(seeds)
     if plan is not None:  # a graph differentiated before: the planned sweep
         gradient = dict(zip(wrt, plan.gradient(values, seeds), strict=True))
         return Result(graph, mode, point, wrt, values, gradient, None)

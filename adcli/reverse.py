@@ -8,24 +8,24 @@ partials toward it are never multiplied in (so ∂(x^2)/∂2 = nan at x = -1 sta
 
 `sweep` does exactly that, one operation at a time, calling each partial's rule in
 place and keeping, for a trace, the partials it multiplied in. It serves a single
-gradient, such as one ``adcli grad``, and every trace.
+gradient, such as one ``adcli grad``, a few gradients, and every trace.
 
-A graph differentiated again (a script asking for the gradient at many points) gets
-a `Plan` instead, worked out once from the graph and the variables, after which the
-sweep is a loop without branches over the edges that carry adjoints. Adjoints start
-at -0.0, the identity of IEEE addition, so the first ``+=`` is exactly an assignment,
-signed zeros included. Every local partial is ready before the sweep starts, taken
-from the operation table in bulk: constants (add, sub, neg), values the operation
-already holds (∂(a·b)/∂a = b, ∂(e^a)/∂a = e^a), squares as a + a, other constant
-powers through ``math.pow``, and every other rule mapped over its operations; each
-is the number the rule itself returns. A node whose only edge in has partial 1 (a
-term of a sum) would get its user's adjoint unchanged, -0.0 + ȳ·1 = ȳ, so it shares
-that adjoint and the sweep skips the edge.
+A graph differentiated many times (a script asking for the gradient at many points)
+gets a `Plan` instead, worked out once from the graph and the variables (when, see
+`Graph.reverse_plan`), after which the sweep is a loop without branches over the
+edges that carry adjoints. Adjoints start at -0.0, the identity of IEEE addition, so
+the first ``+=`` is exactly an assignment, signed zeros included. Every local partial
+is ready before the sweep starts, taken from the operation table in bulk: constants
+(add, sub, neg), values the operation already holds (∂(a·b)/∂a = b, ∂(e^a)/∂a =
+e^a), squares as a + a, other constant powers through ``math.pow``, and every other
+rule mapped over its operations; each is the number the rule itself returns. A node
+whose only edge in has partial 1 (a term of a sum) would get its user's adjoint
+unchanged, -0.0 + ȳ·1 = ȳ, so it shares that adjoint and the sweep skips the edge.
 
 Both give the same numbers: tests/test_reverse.py checks each, bit for bit (a nan as
-a nan), against the sweep as textbooks write it. Working out a plan costs about two
-plain sweeps; the planned sweep then takes a little over half the time of the plain
-one. "Benchmarks" in the README has the measurements.
+a nan), against the sweep as textbooks write it. Working out a plan costs about three
+plain backward sweeps; a planned backward sweep then takes a little over half the
+time of a plain one. "Benchmarks" in the README has the measurements.
 """
 
 from __future__ import annotations
@@ -79,15 +79,19 @@ def sweep(
 
 
 class _Group(NamedTuple):
-    """Partials computed together, in bulk: one rule at many operations."""
+    """Partials computed together, in bulk: one rule at many operations.
+
+    The four lists run in parallel, one entry per operation: its first argument, its
+    second (-1 for none), the operation itself, and the edge that takes the partial.
+    """
 
     rule: Callable[..., float]
     exponent: float | None  # ∂(a^c)/∂a for a constant c ≠ 0: c·a^(c-1) at C speed
     binary: bool
-    a: list[int]  # per operation: its arguments and itself
+    a: list[int]
     b: list[int]
     node: list[int]
-    edges: list[int]  # and the edge (its place in the sweep) that takes the partial
+    edges: list[int]
 
 
 class Plan:
