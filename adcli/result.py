@@ -90,7 +90,7 @@ def _run(graph: Graph, mode: str, inputs: list[float], seeds: list[int], active:
     if mode == "forward":  # no variables to seed: nothing to sweep
         return Result(graph, mode, point, wrt, values, {}, [None] * len(values) if record else None, tangents={})
     plan = None if record else graph.reverse_plan(seeds)
-    if plan is not None:  # a graph differentiated before: the planned sweep
+    if plan is not None:  # a graph differentiated many times: the planned sweep
         gradient = dict(zip(wrt, plan.gradient(values, seeds), strict=True))
         return Result(graph, mode, point, wrt, values, gradient, None)
     bar, partials = reverse.sweep(graph, values, active, record)
