@@ -9,6 +9,7 @@ message by example (``match_examples``).
 
 from __future__ import annotations
 
+import functools
 import re
 
 from . import _tables
@@ -170,7 +171,7 @@ _EXAMPLES = {
     "an operator is missing its right-hand operand": ["x +", "x *", "(x -)", "x ^", "x /"],
     "an operator is missing its left-hand operand": ["* x", "/ x", "^ x", "(* x)"],
     "'**' (power) is written without a space between the stars": ["x * * 2"],
-    "a '(' is never closed": ["(x", "((x + y)", "sin(x"],
+    "a '(' is never closed": ["(x", "((x + y)", "sin(x", "max(x, y"],
     "this ')' has no matching '('": ["x)", "(x))"],
     "parentheses hold an expression; '()' is empty": ["()", "sin()"],
 }
@@ -234,23 +235,36 @@ def syntax_error(text: str, invalid: _Invalid) -> ParseError:
     if invalid.kind == "$END" and next(fold_separators(_tokens(text), _kind, _as_semicolon), None) is None:
         return ParseError("the formula is empty", text, 0, hint='write an expression such as "x*y + sin(x)"')
     pos = len(text.rstrip()) if invalid.kind == "$END" else invalid.pos
-    hint = known_mistake(text) if len(text) <= EXAMPLE_MATCHING_CHARS else None
+    small = len(text) <= EXAMPLE_MATCHING_CHARS
     return ParseError(
         f"unexpected {_describe_token(invalid.kind, invalid.text)}",
         text,
         pos,
-        hint=hint,
-        expected=_expected(invalid.expected),
+        hint=known_mistake(text) if small else None,
+        expected=_expected(expected_tokens(text, invalid.pos) if small else invalid.expected),
     )
+
+
+def expected_tokens(text: str, pos: int) -> set[str]:
+    """The tokens the grammar takes at ``pos``: Lark's interactive parser, fed the tokens
+    before it, tries each one.
+
+    The state the fast parser stopped in would list only some of them, and some it
+    would not take: "(x+1" stops after reducing x+1 to a sum, where '*' can no longer
+    come, though "(x+1*" is fine; in "x = 2 3" that state would offer ')'.
+    """
+    parser = _lark().parse_interactive(text)
+    for token in parser.iter_parse():  # each token is yielded before it is fed
+        if token.start_pos >= pos:
+            break
+    return parser.accepts()
 
 
 def known_mistake(text: str) -> str | None:
     """Lark re-parses the text and names the known mistake whose error state it shares."""
     from lark.exceptions import UnexpectedCharacters, UnexpectedInput
 
-    from .tables import lark_parser
-
-    lark = lark_parser()
+    lark = _lark()
     try:
         lark.parse(text)
     except UnexpectedCharacters:
@@ -261,6 +275,14 @@ def known_mistake(text: str) -> str | None:
         # use_accepts=False: with it, Lark 1.3's debug logging formats a ParserState with %d and raises.
         return error.match_examples(lark.parse, _EXAMPLES, use_accepts=False, token_type_match_fallback=True)
     return None
+
+
+@functools.cache
+def _lark():
+    """Lark's parser for the grammar, made once, on the first error."""
+    from .tables import lark_parser
+
+    return lark_parser()
 
 
 class _TopState:

@@ -1,6 +1,7 @@
 """The language: precedence, statements, sharing, and parse errors."""
 
 import math
+import re
 
 import pytest
 from formulas import formulas
@@ -9,8 +10,9 @@ from hypothesis import strategies as st
 from lark.exceptions import UnexpectedInput, UnexpectedToken
 
 import adcli
-from adcli import _tables, tables
-from adcli.parser import _expected, known_mistake
+from adcli import _tables, parser, tables
+from adcli.parser import _expected, expected_tokens, known_mistake
+from adcli.separators import fold_separators
 
 
 def value(text: str, **point: float) -> float:
@@ -160,6 +162,22 @@ def test_unexpected_token_lists_what_was_expected():
     assert "a name" in info.value.expected and "a number" in info.value.expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The parser stops after reducing 1 to a sum; '*' '/' '^' could still have come.
+        ("(x+1", "one of: ')', '*', '+', '-', '/', '^'"),
+        # The state after a number also serves inside brackets; here ')' and ',' cannot come.
+        ("x = 2 3", "one of: '*', '+', '-', '/', ';' or a new line, '^', the end of the formula"),
+        ("max(x, y", "one of: '(', ')', '*', '+', ',', '-', '/', '^'"),
+    ],
+)
+def test_expected_tokens_are_what_could_have_come_there(text, expected):
+    with pytest.raises(adcli.ParseError) as info:
+        adcli.parse(text)
+    assert info.value.expected == expected
+
+
 def test_empty_formula():
     for text in ["", "   ", "\n\n", "# only a comment"]:
         with pytest.raises(adcli.ParseError):
@@ -205,9 +223,53 @@ def test_fast_parser_accepts_exactly_what_lark_accepts(text):
     if lark_error is not None:
         assert fast_error is not None, text
     if isinstance(lark_error, UnexpectedToken) and fast_error.message.startswith("unexpected"):
-        assert fast_error.expected == _expected(lark_error.expected), text
         at_end = lark_error.token.type == "$END"
         assert fast_error.pos == (len(text.rstrip()) if at_end else lark_error.pos_in_stream), text
+        pos = len(text) if at_end else lark_error.pos_in_stream
+        expected = expected_tokens(text, pos)
+        assert fast_error.expected == _expected(expected), text
+        # Each token listed is one the grammar takes there, and each it takes is listed
+        # (but for a separator, which folding may drop where the grammar has none). Not
+        # checked after a separator that only the end of the text folded away: any token
+        # there would bring it back.
+        if _separators(text[:pos] + " x") > _separators(text[:pos]):
+            return
+        for terminal in [*_SAMPLES, "$END"]:
+            if terminal in expected:
+                assert _takes(text[:pos], terminal), (text, terminal)
+            elif terminal != "SEMICOLON":
+                assert not _takes(text[:pos], terminal), (text, terminal)
+
+
+# A token of each kind, to try after a prefix.
+_SAMPLES = {"NAME": "x", "NUMBER": "1", "LPAR": "(", "RPAR": ")", "PLUS": "+", "MINUS": "-", "STAR": "*"}
+_SAMPLES |= {"SLASH": "/", "_POW": "^", "COMMA": ",", "EQUAL": "=", "SEMICOLON": ";"}
+
+
+def _takes(prefix: str, terminal: str) -> bool:
+    """Does Lark's plain parse get past ``terminal`` right after ``prefix``? (The end: does
+    the prefix parse?) An independent check of expected_tokens, which asks Lark's
+    interactive parser."""
+    if terminal == "$END":
+        return _error_at(prefix) is None
+    prefix = re.sub(r"#[^\n]*$", "", prefix)  # a comment at the end would swallow the token
+    return _error_at(f"{prefix} {_SAMPLES[terminal]} x") != len(prefix) + 1
+
+
+def _separators(text: str) -> int:
+    """How many statement separators the parser sees in ``text``, after folding."""
+    folded = fold_separators(parser._tokens(text), parser._kind, parser._as_semicolon)
+    return sum(kind == "SEMICOLON" for kind, _, _ in folded)
+
+
+def _error_at(text: str) -> int | None:
+    try:
+        tables.lark_parser().parse(text)
+    except UnexpectedToken as error:
+        return len(text) if error.token.type == "$END" else error.token.start_pos
+    except UnexpectedInput as error:
+        return error.pos_in_stream
+    return None
 
 
 def test_known_mistake_is_only_for_invalid_text():
