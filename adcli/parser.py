@@ -234,47 +234,43 @@ def syntax_error(text: str, invalid: _Invalid) -> ParseError:
         return _character_error(text, invalid.pos)
     if invalid.kind == "$END" and next(fold_separators(_tokens(text), _kind, _as_semicolon), None) is None:
         return ParseError("the formula is empty", text, 0, hint='write an expression such as "x*y + sin(x)"')
-    pos = len(text.rstrip()) if invalid.kind == "$END" else invalid.pos
-    small = len(text) <= EXAMPLE_MATCHING_CHARS
+    expected, hint = lark_diagnosis(text, invalid.pos) if len(text) <= EXAMPLE_MATCHING_CHARS else (None, None)
     return ParseError(
         f"unexpected {_describe_token(invalid.kind, invalid.text)}",
         text,
-        pos,
-        hint=known_mistake(text) if small else None,
-        expected=_expected(expected_tokens(text, invalid.pos) if small else invalid.expected),
+        len(text.rstrip()) if invalid.kind == "$END" else invalid.pos,
+        hint=hint,
+        expected=_expected(invalid.expected if expected is None else expected),
     )
 
 
-def expected_tokens(text: str, pos: int) -> set[str]:
-    """The tokens the grammar takes at ``pos``: Lark's interactive parser, fed the tokens
-    before it, tries each one.
+def lark_diagnosis(text: str, pos: int) -> tuple[set[str], str | None]:
+    """Lark parses the text once more, up to the error at ``pos``, and says which tokens
+    could have come there and which known mistake the error is.
 
-    The state the fast parser stopped in would list only some of them, and some it
-    would not take: "(x+1" stops after reducing x+1 to a sum, where '*' can no longer
-    come, though "(x+1*" is fine; in "x = 2 3" that state would offer ')'.
+    The tokens: its interactive parser, fed the tokens before ``pos``, tries each one.
+    The state the fast parser stopped in would list only some, and some it would not
+    take: "(x+1" stops after reducing x+1 to a sum, where '*' can no longer come, though
+    "(x+1*" is fine; in "x = 2 3" that state would offer ')'. The mistake: Lark matches
+    the error against examples of known mistakes (``match_examples``).
     """
-    parser = _lark().parse_interactive(text)
-    for token in parser.iter_parse():  # each token is yielded before it is fed
-        if token.start_pos >= pos:
-            break
-    return parser.accepts()
-
-
-def known_mistake(text: str) -> str | None:
-    """Lark re-parses the text and names the known mistake whose error state it shares."""
-    from lark.exceptions import UnexpectedCharacters, UnexpectedInput
+    from lark.exceptions import UnexpectedInput
 
     lark = _lark()
+    parser = lark.parse_interactive(text)
+    came = None
+    for token in parser.iter_parse():  # each token is yielded before it is fed
+        if token.start_pos >= pos:
+            came = token
+            break
+    expected = parser.accepts()
     try:
-        lark.parse(text)
-    except UnexpectedCharacters:
-        return None
+        parser.feed_eof() if came is None else parser.feed_token(came)
     except UnexpectedInput as error:
-        if error.state is not None:
-            error.state = _TopState(error.state.position)
+        error.state = _TopState(error.state.position)
         # use_accepts=False: with it, Lark 1.3's debug logging formats a ParserState with %d and raises.
-        return error.match_examples(lark.parse, _EXAMPLES, use_accepts=False, token_type_match_fallback=True)
-    return None
+        return expected, error.match_examples(lark.parse, _EXAMPLES, use_accepts=False, token_type_match_fallback=True)
+    return expected, None
 
 
 @functools.cache

@@ -11,7 +11,7 @@ from lark.exceptions import UnexpectedInput, UnexpectedToken
 
 import adcli
 from adcli import _tables, parser, tables
-from adcli.parser import _expected, expected_tokens, known_mistake
+from adcli.parser import _expected, lark_diagnosis
 from adcli.separators import fold_separators
 
 
@@ -226,7 +226,7 @@ def test_fast_parser_accepts_exactly_what_lark_accepts(text):
         at_end = lark_error.token.type == "$END"
         assert fast_error.pos == (len(text.rstrip()) if at_end else lark_error.pos_in_stream), text
         pos = len(text) if at_end else lark_error.pos_in_stream
-        expected = expected_tokens(text, pos)
+        expected, _ = lark_diagnosis(text, pos)
         assert fast_error.expected == _expected(expected), text
         # Each token listed is one the grammar takes there, and each it takes is listed
         # (but for a separator, which folding may drop where the grammar has none). Not
@@ -248,7 +248,7 @@ _SAMPLES |= {"SLASH": "/", "_POW": "^", "COMMA": ",", "EQUAL": "=", "SEMICOLON":
 
 def _takes(prefix: str, terminal: str) -> bool:
     """Does Lark's plain parse get past ``terminal`` right after ``prefix``? (The end: does
-    the prefix parse?) An independent check of expected_tokens, which asks Lark's
+    the prefix parse?) An independent check of lark_diagnosis, which asks Lark's
     interactive parser."""
     if terminal == "$END":
         return _error_at(prefix) is None
@@ -270,10 +270,6 @@ def _error_at(text: str) -> int | None:
     except UnexpectedInput as error:
         return error.pos_in_stream
     return None
-
-
-def test_known_mistake_is_only_for_invalid_text():
-    assert known_mistake("x + 1") is None
 
 
 @settings(max_examples=300, deadline=None)
