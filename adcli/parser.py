@@ -2,9 +2,9 @@
 
 A small loop runs those tables and calls the graph builder on every reduction, as
 Lark's inline transformer would; it needs no Lark import and handles a 400 KB
-formula in well under a second. When the text is not valid, the loop knows where
-and what the state accepted; Lark re-parses the text only to pick a friendly
-message by example (``match_examples``).
+formula in well under a second. When the text is not valid, the loop knows where;
+Lark re-parses the text up to there to say which tokens could have come and to
+pick a friendly message by example (see `lark_diagnosis`).
 """
 
 from __future__ import annotations
