@@ -82,11 +82,10 @@ class Graph:
     def reverse_plan(self, seeds: list[int]) -> Plan | None:
         """The planned backward sweep for these variables, once they have had enough gradients.
 
-        Working out a plan costs about as much as the plain sweep loses to the planned
-        one over PLAN_AFTER gradients, so it is worked out at that gradient for a set of
-        variables and not before (as one rents skis until the rent would have bought
-        them): a script asking for a few gradients never pays for it, and one asking
-        for many pays at most about twice the best it could have done.
+        Working out a plan costs about what the planned sweep saves over 6 to 45
+        gradients, so it is worked out at the PLAN_AFTER-th gradient for a set of
+        variables and not before (as one rents skis for a while before buying): a script
+        asking for a few gradients never pays for it.
         """
         from .reverse import Plan
 

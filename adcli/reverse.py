@@ -23,9 +23,10 @@ whose only edge in has partial 1 (a term of a sum) would get its user's adjoint
 unchanged, -0.0 + ȳ·1 = ȳ, so it shares that adjoint and the sweep skips the edge.
 
 Both give the same numbers: tests/test_reverse.py checks each, bit for bit (a nan as
-a nan), against the sweep as textbooks write it. Working out a plan costs about three
-plain backward sweeps; a planned backward sweep then takes a little over half the
-time of a plain one. "Benchmarks" in the README has the measurements.
+a nan), against the sweep as textbooks write it. Working out a plan costs three to five
+plain backward sweeps; a planned backward sweep then takes 50 – 90 % of the time of a
+plain one, depending on where in memory its lists lie. "Benchmarks" in the README has
+the measurements.
 """
 
 from __future__ import annotations
