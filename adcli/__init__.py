@@ -10,10 +10,10 @@
 
 from __future__ import annotations
 
+from .core.graph import Graph
 from .errors import AdcliError, EvaluationError, ParseError, PointError
-from .graph import Graph
-from .parser import parse
-from .point import parse_point
+from .lang.parser import parse
+from .lang.point import parse_point
 
 __version__ = "0.1.0"
 

@@ -1,5 +1,5 @@
 """python -m adcli: the same command line as the adcli script."""
 
-from .cli import main
+from .cli.commands import main
 
 main()

@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's adcli
 
 import adcli
-from adcli import render_trace
+from adcli.render import trace as render_trace
 
 
 def nested(ops: int) -> str:

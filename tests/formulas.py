@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from adcli.ops import OPERATIONS
+from adcli.core.ops import OPERATIONS
 
 VARIABLES = ("x", "y", "z")
 

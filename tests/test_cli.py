@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 import adcli
-from adcli import ops
 from adcli.cli import cli
+from adcli.core import ops
 
 
 def test_version(adcli_run):
@@ -197,12 +197,12 @@ def _modules_loaded_by_a_json_gradient() -> set[str]:
 
 def test_json_gradient_loads_no_renderer_parser_generator_or_completion():
     loaded = _modules_loaded_by_a_json_gradient()
-    unwanted = {"rich", "lark", "difflib", "adcli.completion", "click.shell_completion"}
+    unwanted = {"rich", "lark", "difflib", "adcli.cli.completion", "click.shell_completion"}
     assert not {m for m in loaded if m in unwanted or m.split(".")[0] in {"rich", "lark"}}
 
 
 def test_forward_mode_on_many_variables_says_why_it_takes_a_while(monkeypatch):
-    from adcli import cli as cli_module
+    from adcli.cli import commands as cli_module
 
     monkeypatch.setattr(cli_module, "_SLOW_FORWARD", 5)  # x*y + y*z: 3 variables × 3 operations
     args = ["grad", "x*y + y*z", "--at", "x=1,y=2,z=3", "--json"]

@@ -26,7 +26,7 @@ import pytest
 
 import adcli
 from adcli.cli import cli
-from adcli.completion import FILES, SHELLS, main, script
+from adcli.cli.completion import FILES, SHELLS, main, script
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPLETIONS = ROOT / "completions"
@@ -333,7 +333,7 @@ def test_committed_script_matches_the_cli(shell, adcli_run):
     printed = adcli_run("completion", shell)
     assert printed.code == 0, printed.err
     assert committed == printed.out == script(shell), (
-        f"completions/{FILES[shell]} is out of date: run `python -m adcli.completion` at the top of the repository"
+        f"completions/{FILES[shell]} is out of date: run `python -m adcli.cli.completion` at the top of the repository"
     )
 
 

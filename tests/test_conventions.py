@@ -183,7 +183,7 @@ def test_past_an_infinite_partial_the_modes_may_differ_and_warn_alike():
 @pytest.mark.parametrize("mode", MODES)
 def test_a_warning_about_partials_is_the_same_without_a_trace(mode):
     """Without a trace the partials are found by one recording sweep back, after the fact."""
-    from adcli.graph import PLAN_AFTER
+    from adcli.core.graph import PLAN_AFTER
 
     graph = adcli.parse("a = x*y; log(a) + sqrt(y)")
     traced = graph.differentiate({"x": 0.0, "y": 0.0}, mode)
@@ -193,7 +193,7 @@ def test_a_warning_about_partials_is_the_same_without_a_trace(mode):
 
 
 def test_a_forward_trace_too_big_to_keep_is_refused_before_it_starts(monkeypatch):
-    from adcli import result
+    from adcli.engines import gradient as result
 
     monkeypatch.setattr(result, "MAX_FORWARD_TANGENTS", 10)
     graph = adcli.parse("x*y + y*z")  # 3 variables × 6 nodes = 18 tangents

@@ -9,8 +9,8 @@ import math
 import pytest
 from oracles import central_difference, close
 
-from adcli import ieee
-from adcli.ops import BY_NAME, FUNCTIONS, OPERATIONS
+from adcli.core import ieee
+from adcli.core.ops import BY_NAME, FUNCTIONS, OPERATIONS
 
 # Points inside each operation's domain and away from its kinks.
 POINTS = {

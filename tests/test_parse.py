@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from lark.exceptions import UnexpectedInput, UnexpectedToken
 
 import adcli
-from adcli import _tables, parser, tables
-from adcli.parser import _expected, lark_diagnosis
-from adcli.separators import fold_separators
+from adcli.lang import _tables, parser, tables
+from adcli.lang.parser import _expected, lark_diagnosis
+from adcli.lang.separators import fold_separators
 
 
 def value(text: str, **point: float) -> float:
@@ -194,7 +194,7 @@ def test_error_in_a_long_line_shows_a_window():
 
 
 def test_committed_tables_match_the_grammar():
-    """_tables.py is what Lark makes of the grammar today (regenerate: python -m adcli.tables)."""
+    """_tables.py is what Lark makes of the grammar today (regenerate: python -m adcli.lang.tables)."""
     assert tables.grammar_digest(tables.grammar_text()) == _tables.GRAMMAR_SHA256
     fresh = tables.build()
     assert fresh == {name: getattr(_tables, name) for name in fresh}

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from oracles import run_adcli
 
 import adcli
-from adcli import ops
+from adcli.core import ops
 
 HERE = Path(__file__).resolve().parent
 CORPUS = json.loads((HERE / "corpus" / "malformed.json").read_text(encoding="utf-8"))
@@ -200,7 +200,7 @@ def test_ten_megabyte_formula_in_bounded_memory(tmp_path):
 
 
 def test_formula_over_the_limit_is_refused(tmp_path):
-    from adcli.parser import MAX_FORMULA_CHARS
+    from adcli.lang.parser import MAX_FORMULA_CHARS
 
     formula = tmp_path / "huge.txt"
     formula.write_text("x+" * (MAX_FORMULA_CHARS // 2) + "x")

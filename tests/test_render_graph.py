@@ -16,7 +16,7 @@ import sys
 import pytest
 
 import adcli
-from adcli import render_graph
+from adcli.render import picture as render_graph
 
 SEED = "(x+y)*(x-y)"
 BAYDIN = "ln(x1) + x1*x2 - sin(x2)"

@@ -26,7 +26,9 @@ from rich.cells import cell_len
 from rich.console import Console
 
 import adcli
-from adcli import ops, render_text, render_trace
+from adcli.core import ops
+from adcli.render import text as render_text
+from adcli.render import trace as render_trace
 
 SEED = "(x+y)*(x-y)"
 BAYDIN = "ln(x1) + x1*x2 - sin(x2)"
@@ -584,8 +586,8 @@ def test_cli_json_does_not_import_rich():
     )
     assert proc.returncode == 0
     modules = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if "|" in line]
-    assert "adcli.jsonout" in modules
-    assert not [m for m in modules if m == "rich" or m.startswith("rich.") or m == "adcli.render_trace"]
+    assert "adcli.render.jsontext" in modules
+    assert not [m for m in modules if m == "rich" or m.startswith("rich.") or m == "adcli.render.trace"]
 
 
 def test_cli_svg_is_written(tmp_path):

@@ -35,7 +35,7 @@ def test_wheel_installs_and_runs_outside_the_source_tree(tmp_path):
     assert proc.returncode == 2
     assert "never closed" in proc.stderr
     check = _run(
-        [str(bindir / "python"), "-c", "import adcli, adcli.tables as t; print(adcli.__file__, t.grammar_path())"],
+        [str(bindir / "python"), "-c", "import adcli, adcli.lang.tables as t; print(adcli.__file__, t.grammar_path())"],
         cwd=elsewhere,
     )
     package_file, grammar = check.stdout.split()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .render_trace import (
+from .trace import (
     BAR,
     DOT,
     Name,
@@ -26,8 +26,8 @@ from .render_trace import (
 )
 
 if TYPE_CHECKING:
-    from .graph import Graph
-    from .result import Result
+    from ..core.graph import Graph
+    from ..engines.gradient import Result
 
 FORMATS = ("ascii", "dot", "mermaid")
 MAX_DEPTH = 12  # deeper subtrees of the terminal drawing continue in a block of their own

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .errors import ParseError, PointError
+from ..errors import ParseError, PointError
 
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -99,8 +99,8 @@ def constant_value(text: str, name: str = "value") -> float:
         return float(text)
     if not text:
         raise PointError(f"--at {name}= has no value")
+    from ..engines.primal import sweep
     from .parser import parse
-    from .primal import sweep
 
     try:
         graph = parse(text)

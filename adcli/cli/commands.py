@@ -12,8 +12,8 @@ import sys
 
 import click
 
-from . import __version__
-from .errors import AdcliError, EvaluationError
+from .. import __version__
+from ..errors import AdcliError, EvaluationError
 
 _EPILOG_GRAD = """\b
 Examples:
@@ -59,7 +59,7 @@ def _read_file(path: str, what: str) -> str:
 
 
 def read_point(specs: tuple[str, ...]):
-    from .point import parse_point
+    from ..lang.point import parse_point
 
     return parse_point(_read_file(s[1:], "point") if s.startswith("@") else s for s in specs)
 
@@ -273,7 +273,7 @@ def _answer(
         _run(lambda: _check_writable(view["svg"], "SVG"))
 
     def work():
-        from .parser import parse
+        from ..lang.parser import parse
 
         graph = parse(read_formula(expr))
         names = _split_names(wrt) if gradient else ()
@@ -306,7 +306,7 @@ def functions(as_json: bool) -> None:
     operations: a and b are the arguments, v is the result, and each rule gives
     ∂v/∂a (and ∂v/∂b).
     """
-    from .ops import CONSTANTS, FOLDABLE, FUNCTIONS, OPERATIONS
+    from ..core.ops import CONSTANTS, FOLDABLE, FUNCTIONS, OPERATIONS
 
     rows = []  # read from the one table: operators first, then every name a formula may call
     for op in OPERATIONS:
@@ -317,7 +317,7 @@ def functions(as_json: bool) -> None:
             args = "a, b, …" if name in FOLDABLE else ", ".join("ab"[:arity])
             rows.append((name, op, f"{name}({args})"))
     if as_json:
-        from .jsonout import dumps
+        from ..render.jsontext import dumps
 
         operations = [
             {
@@ -381,7 +381,7 @@ def draw_graph(expr: str, at: tuple[str, ...], mode: str | None, fmt: str, digit
         raise click.UsageError("--mode needs --at: tangents and adjoints are taken at a point")
 
     def work():
-        from .parser import parse
+        from ..lang.parser import parse
 
         graph = parse(read_formula(expr))
         if not at:
@@ -391,7 +391,7 @@ def draw_graph(expr: str, at: tuple[str, ...], mode: str | None, fmt: str, digit
     graph, result = _run(work)
     for warning in result.warnings if result else ():
         click.echo(f"warning: {warning}", err=True)
-    from .render_graph import render
+    from ..render.picture import render
 
     sys.stdout.write(render(graph, result, fmt, digits))
 
@@ -422,11 +422,11 @@ def _emit(result, as_json: bool, trace: bool, gradient: bool, **view) -> None:
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if as_json:
-        from .jsonout import dumps, result_object
+        from ..render.jsontext import dumps, result_object
 
         sys.stdout.write(dumps(result_object(result, trace=trace, gradient=gradient)) + "\n")
         return
-    from .render_text import render
+    from ..render.text import render
 
     _run(lambda: render(result, trace=trace, gradient=gradient, **view))
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ParseError
-from .graph import Graph
-from .ops import BY_NAME, CONST, CONSTANTS, FOLDABLE, FUNCTIONS, INPUT, Op
+from ..core.graph import Graph
+from ..core.ops import BY_NAME, CONST, CONSTANTS, FOLDABLE, FUNCTIONS, INPUT, Op
+from ..errors import ParseError
 
 _ADD, _SUB, _MUL, _DIV, _NEG, _POW = (BY_NAME[n] for n in ("add", "sub", "mul", "div", "neg", "pow"))
 

@@ -11,13 +11,13 @@ from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from .errors import PointError
+from ..engines.primal import active_nodes
+from ..errors import PointError
 from .ops import ATOM, POWER, UNARY
-from .primal import active_nodes
 
 if TYPE_CHECKING:
-    from .result import Result
-    from .reverse import Plan
+    from ..engines.gradient import Result
+    from ..engines.reverse import Plan
 
 MODES = ("reverse", "forward")
 
@@ -87,7 +87,7 @@ class Graph:
         variables and not before (as one rents skis for a while before buying): a script
         asking for a few gradients never pays for it.
         """
-        from .reverse import Plan
+        from ..engines.reverse import Plan
 
         key = _ALL if len(seeds) == self.n_inputs else frozenset(seeds)
         plan = self._plans.get(key)
@@ -150,7 +150,7 @@ class Graph:
 
     def evaluate(self, point: Mapping[str, float]) -> float:
         """The formula's value at ``point`` (IEEE semantics: inf and nan, never an exception)."""
-        from .primal import sweep
+        from ..engines.primal import sweep
 
         return sweep(self, self.input_values(point))[self.output]
 
@@ -163,7 +163,7 @@ class Graph:
         (a trace needs them); if a derivative then is not finite, the partials are found
         after all, for the warning that says where.
         """
-        from .result import differentiate
+        from ..engines.gradient import differentiate
 
         return differentiate(self, point, mode, wrt, record)
 

@@ -37,10 +37,10 @@ from itertools import repeat
 from operator import add, and_, itemgetter, mul
 from typing import TYPE_CHECKING, NamedTuple
 
-from .ops import VALUE_PARTIALS, d_pow_base
+from ..core.ops import VALUE_PARTIALS, d_pow_base
 
 if TYPE_CHECKING:
-    from .graph import Graph
+    from ..core.graph import Graph
 
 
 def sweep(

@@ -15,7 +15,7 @@ parameter being completed. adcli adds three things on top:
   only for these points (and to quote candidates, which click's bash and fish
   scripts glob-expand or cut at commas).
 
-Regenerate the committed scripts with ``python -m adcli.completion`` (``--check``
+Regenerate the committed scripts with ``python -m adcli.cli.completion`` (``--check``
 only compares). This module is imported only when completing or generating, so it
 costs a plain ``adcli grad`` nothing.
 """
@@ -91,7 +91,7 @@ def complete_formula(ctx: click.Context, param: click.Parameter, incomplete: str
     head, word = incomplete[: match.start()], match.group()
     if head[-1:].isdigit() or head.endswith("."):  # the exponent of a number such as 2e5
         return []
-    from .ops import CONSTANTS, FUNCTIONS
+    from ..core.ops import CONSTANTS, FUNCTIONS
 
     items = [
         CompletionItem(f"{head}{name}(", type=NOSPACE, help=_summary(name))
@@ -120,7 +120,7 @@ def formula_variables(ctx: click.Context) -> tuple[str, ...]:
             if not path.is_file() or path.stat().st_size > _MAX_FILE:  # never block on a pipe or device
                 return ()
             expr = path.read_text(encoding="utf-8")
-        from .parser import parse
+        from ..lang.parser import parse
 
         return parse(expr).variables
     except Exception:  # any failure means "no candidates": completion must never show a traceback
@@ -139,7 +139,7 @@ def _argument(ctx: click.Context, name: str) -> object:
 
 
 def _summary(name: str) -> str:
-    from .ops import FUNCTIONS
+    from ..core.ops import FUNCTIONS
 
     return "; ".join(op.summary for op in FUNCTIONS[name].values())
 
@@ -362,19 +362,19 @@ def register() -> None:
 
 def script(shell: str) -> str:
     """The completion script for one shell, as ``adcli completion SHELL`` prints it."""
-    from .cli import cli
+    from .commands import cli
 
     comp = SHELLS[shell](cli, {}, PROG_NAME, COMPLETE_VAR)
     return comp.source()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """python -m adcli.completion [--check] [DIR]: (re)write or compare completions/*."""
+    """python -m adcli.cli.completion [--check] [DIR]: (re)write or compare completions/*."""
     args = sys.argv[1:] if argv is None else argv
     check = "--check" in args
     rest = [a for a in args if a != "--check"]
     if len(rest) > 1 or any(a.startswith("-") for a in rest):
-        print("usage: python -m adcli.completion [--check] [DIR]  (DIR defaults to ./completions)", file=sys.stderr)
+        print("usage: python -m adcli.cli.completion [--check] [DIR]  (DIR defaults to ./completions)", file=sys.stderr)
         return 2
     directory = Path(rest[0] if rest else "completions")
     stale = []
@@ -393,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
             path.write_text(text, encoding="utf-8", newline="\n")
             print(f"wrote {path}")
     if stale:
-        print(f"out of date: {', '.join(stale)}; run python -m adcli.completion", file=sys.stderr)
+        print(f"out of date: {', '.join(stale)}; run python -m adcli.cli.completion", file=sys.stderr)
         return 1
     return 0
 

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 from .numbers import human
 
 if TYPE_CHECKING:
-    from .graph import Graph
-    from .result import Result
+    from ..core.graph import Graph
+    from ..engines.gradient import Result
 
 FORMATS = ("text", "markdown", "latex")
 HEAD, TAIL = 15, 15  # rows kept at each end of a long section
@@ -767,7 +767,7 @@ def rich_tables(secs: list[Section], digits: int | None, width: int) -> list:
     from rich.table import Table
     from rich.text import Text
 
-    from .render_text import fit
+    from .text import fit
 
     def text(cell: Cell) -> Text:
         out = Text()
@@ -806,7 +806,7 @@ def print_rich(console: Any, secs: list[Section], digits: int | None, summary: l
     RICH_ROWS rows is written as plain aligned columns instead (lines may then be wider
     than the terminal, which wraps them). Lines are never cropped: a number is never cut.
     """
-    from .render_text import fit, summary_table
+    from .text import fit, summary_table
 
     if sum(len(s.head) + len(s.tail) for s in secs) > RICH_ROWS:
         console.out(plain_tables(secs, digits, summary), highlight=False, end="")
@@ -854,8 +854,8 @@ def save_svg(path: str, secs: list[Section], digits: int | None, summary: list[t
     (wider only if the numbers need it)."""
     from rich.console import Console
 
-    from .errors import AdcliError
-    from .render_text import fit, summary_table
+    from ..errors import AdcliError
+    from .text import fit, summary_table
 
     tables = rich_tables(secs, digits, 160) + ([summary_table(summary)] if summary else [])
     probe = Console(file=io.StringIO(), width=160)
@@ -899,7 +899,7 @@ def render(
     elif console is not None:
         print_rich(console, secs, digits, summary)
     else:
-        from .render_text import new_console
+        from .text import new_console
 
         console = new_console(highlight=False)
         if console.is_terminal:

@@ -7,11 +7,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..errors import AdcliError
 from . import forward, primal, reverse
-from .errors import AdcliError
 
 if TYPE_CHECKING:
-    from .graph import Graph
+    from ..core.graph import Graph
 
 
 # A forward-mode trace keeps a tangent for every variable at every node: past this many

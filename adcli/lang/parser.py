@@ -12,10 +12,10 @@ from __future__ import annotations
 import functools
 import re
 
+from ..core.graph import Graph
+from ..errors import AdcliError, ParseError
 from . import _tables
 from .builder import GraphBuilder
-from .errors import AdcliError, ParseError
-from .graph import Graph
 from .separators import fold_separators
 
 _LEXER = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in _tables.TERMINALS))

@@ -12,7 +12,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .result import Result
+    from ..engines.gradient import Result
 
 
 def number(x: float) -> float | str:

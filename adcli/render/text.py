@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from .result import Result
+    from ..engines.gradient import Result
 
 MIN_WIDTH = 20  # tables for people are laid out at least this wide, whatever COLUMNS says (0, 5, junk)
 TEXT_MIN = 12  # a text column gives way to its longest word, or to this many columns if that is longer
@@ -33,7 +33,7 @@ def rows(result: Result, gradient: bool, digits: int | None = None) -> list[tupl
     if digits is None:
         number = human
     else:
-        from .render_trace import number_text
+        from .trace import number_text
 
         def number(x: float) -> str:
             return number_text(x, digits)
@@ -56,7 +56,7 @@ def render(
     """Print the result for a person; with ``trace``, the traced table first (see render_trace)."""
     body = rows(result, gradient, digits)
     if trace:
-        from .render_trace import render as render_trace
+        from .trace import render as render_trace
 
         render_trace(result, gradient, digits=digits, full=full, fmt=fmt, svg=svg, summary=body)
         return

@@ -1,0 +1,1 @@
+"""The language: grammar tables, the parser, the graph builder and points."""

@@ -1,0 +1,1 @@
+"""Renderers: tables for people, traces, graph pictures and strict JSON."""
