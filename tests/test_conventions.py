@@ -148,7 +148,16 @@ def test_cli_warning_on_stderr_exit_zero(adcli_run):
 @pytest.mark.parametrize("mode", MODES)
 def test_warnings_ignore_statements_the_result_does_not_use(mode):
     result = grad("a = log(x - x); sqrt(-x) + x", mode, x=1.0)
-    assert result.warnings[0].startswith("sqrt at")
+    assert result.warnings[0] == "statement a not used by the result"
+    assert result.warnings[1].startswith("sqrt at")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_named_statement_then_a_line_starting_with_plus_is_warned_about(mode):
+    """f = ... ⏎ + (1-x)^2 makes the second line the result; f is dropped, and that is said."""
+    result = grad("f = 100*(y-x^2)^2\n  + (1-x)^2", mode, x=0.5, y=0.5)
+    assert result.value == 0.25
+    assert result.warnings == ["statement f not used by the result"]
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -283,12 +283,20 @@ def test_printed_expression_parses_back_to_the_same_graph(text):
     assert again.const_values == graph.const_values
 
 
-def test_only_the_last_statement_may_be_a_bare_expression():
-    with pytest.raises(adcli.ParseError, match="is not used"):
-        adcli.parse("sin(x); cos(x)")
-    with pytest.raises(adcli.ParseError, match="line break is not used") as info:
-        adcli.parse("100*(y-x^2)^2\n+ (1-x)^2")
+def test_unnamed_statements_are_the_outputs_in_order():
+    graph = adcli.parse("a = x*y; sin(x); a + 1; cos(x)")
+    assert [graph.expression(o, use_labels=False) for o in graph.outputs] == ["sin(x)", "x * y + 1", "cos(x)"]
+    assert adcli.parse("a = x + y").outputs == (2,)  # named statements only: the last is the output
+
+
+def test_a_gradient_needs_one_output_and_says_where_the_second_starts():
+    with pytest.raises(adcli.ParseError, match="one output, and this one has 2") as info:
+        adcli.parse("sin(x); cos(x)").gradient({"x": 1.0})
+    assert info.value.pos == 6 and "jacobian" in info.value.hint
+    with pytest.raises(adcli.ParseError, match="one output") as info:
+        adcli.parse("100*(y-x^2)^2\n+ (1-x)^2").gradient({"x": 1.0, "y": 1.0})
     assert info.value.line == 1
+    assert "end the line with an operator" in info.value.hint
     # Written so that the line goes on, it is one formula.
     assert adcli.parse("100*(y-x^2)^2 +\n(1-x)^2").evaluate({"x": 0.5, "y": 0.5}) == 6.5
 

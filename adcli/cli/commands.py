@@ -276,6 +276,7 @@ def _answer(
         from ..lang.parser import parse
 
         graph = parse(read_formula(expr))
+        graph.require_one_output("grad" if gradient else "eval")
         names = _split_names(wrt) if gradient else ()
         point = read_point(at)
         sweeps = graph.n_inputs if names is None else len(names)

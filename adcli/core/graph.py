@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from ..engines.primal import active_nodes
-from ..errors import PointError
+from ..errors import ParseError, PointError
 from .ops import ATOM, POWER, UNARY
 
 if TYPE_CHECKING:
@@ -40,7 +40,9 @@ class Graph:
         const_values: list[float],
         leaf_text: list[str],
         labels: dict[int, str],
-        output: int,
+        outputs: tuple[int, ...],
+        output_starts: tuple[int, ...] = (),
+        named: dict[str, int] | None = None,
     ):
         self.text = text
         self.variables = variables
@@ -49,7 +51,10 @@ class Graph:
         self.const_values = const_values
         self.leaf_text = leaf_text
         self.labels = labels
-        self.output = output
+        self.outputs = outputs
+        self.output_starts = output_starts  # where each output after the first starts in the text
+        self.named = named or {}  # each named statement's node
+        self.output = outputs[-1]  # the output, for what takes one (a gradient); see require_one_output
         self.n_inputs = len(variables)
         self.n_leaves = self.n_inputs + len(const_values)
         # What the engines run, one entry per operation: (value function, first argument,
@@ -70,14 +75,43 @@ class Graph:
 
     @cached_property
     def needed(self) -> list[bool]:
-        """Which nodes the output depends on (a statement the result does not use is not)."""
+        """Which nodes the outputs depend on (a statement no output uses is not)."""
         needed = [False] * len(self)
-        needed[self.output] = True
-        for i in range(self.output, self.n_leaves - 1, -1):
+        for output in self.outputs:
+            needed[output] = True
+        for i in range(max(self.outputs), self.n_leaves - 1, -1):
             if needed[i]:
                 for a in self.args[i]:
                     needed[a] = True
         return needed
+
+    def require_one_output(self, command: str) -> None:
+        """Refuse a formula of several outputs where ``command`` takes one: quote where the second starts."""
+        if len(self.outputs) == 1:
+            return
+        pos = self.output_starts[0]
+        newline = self.text[pos] == "\n"
+        rest = self.text[pos + 1 :].lstrip(" \t")
+        if newline and rest[:1] in ("+", "-"):
+            hint = (
+                "a line that starts with an operator begins a new statement: to go on with a formula on the next "
+                "line, end the line with an operator or leave a parenthesis open; to keep a step, name it (a = ...)"
+            )
+        else:
+            hint = "'adcli jacobian' differentiates several outputs; to keep a step without output, name it (a = ...)"
+        raise ParseError(
+            f"{command} takes a formula with one output, and this one has {len(self.outputs)}: each unnamed "
+            "statement is an output",
+            self.text,
+            pos,
+            hint=hint,
+        )
+
+    @cached_property
+    def unused_statements(self) -> list[str]:
+        """Named statements no output uses: likely a slip (a line that was meant to go on)."""
+        needed = self.needed
+        return [name for name, node in self.named.items() if not needed[node]]
 
     def reverse_plan(self, seeds: list[int]) -> Plan | None:
         """The planned backward sweep for these variables, once they have had enough gradients.
@@ -152,6 +186,7 @@ class Graph:
         """The formula's value at ``point`` (IEEE semantics: inf and nan, never an exception)."""
         from ..engines.primal import sweep
 
+        self.require_one_output("an evaluation")
         return sweep(self, self.input_values(point))[self.output]
 
     def differentiate(

@@ -56,6 +56,7 @@ def differentiate(
     """
     if mode not in ("reverse", "forward"):
         raise AdcliError(f"mode must be 'reverse' or 'forward', not {mode!r}")
+    graph.require_one_output("a gradient" if wrt != () else "an evaluation")
     inputs = graph.input_values(point)
     seeds = graph.variable_nodes(wrt)
     if mode == "forward" and record and len(seeds) * len(graph) > MAX_FORWARD_TANGENTS:
@@ -125,7 +126,7 @@ def nonfinite_warnings(result: Result, active: list[bool]) -> list[str]:
     does not use are left out.
     """
     graph, values = result.graph, result.values
-    warnings = []
+    warnings = unused_warnings(graph)
     if not _finite(sum(values)):  # a finite sum means every value is finite: one pass at C speed
         needed = graph.needed
         first = next((i for i, v in enumerate(values) if needed[i] and not _finite(v)), None)
@@ -142,6 +143,15 @@ def nonfinite_warnings(result: Result, active: list[bool]) -> list[str]:
     if not _finite(sum(result.gradient.values())):
         warnings += _first_nonfinite_partial(result, active)
     return warnings
+
+
+def unused_warnings(graph: Graph) -> list[str]:
+    """A named statement no output uses is most likely a slip: a line meant to go on."""
+    unused = graph.unused_statements
+    if not unused:
+        return []
+    names = ", ".join(unused[:5]) + (f" and {len(unused) - 5} more" if len(unused) > 5 else "")
+    return [f"{'statement' if len(unused) == 1 else 'statements'} {names} not used by the result"]
 
 
 def _at_kink(graph: Graph, values: list[float], node: int) -> bool:

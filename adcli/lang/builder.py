@@ -39,6 +39,8 @@ class GraphBuilder:
         self.defined: dict[str, int] = {}
         self.labels: dict[int, str] = {}
         self.statements: list[str | None] = []  # each statement's name, None for a bare expression
+        self.outputs: list[int] = []  # the unnamed statements' nodes, in order: the formula's outputs
+        self.output_starts: list[int] = []  # where each output after the first begins (its separator)
 
     def _new(self, op, args: tuple[int, ...] = ()) -> int:
         self.ops.append(op)
@@ -161,23 +163,21 @@ class GraphBuilder:
 
     def expression(self, node: int) -> int:
         self.statements.append(None)
+        self.outputs.append(node)
         return node
 
     def sequence(self, previous: int, separator: Token, node: int) -> int:
-        """The program's value is its last statement's; an unnamed one before it would be lost."""
-        if self.statements[-2] is None:
-            newline = separator[1] != ";"
-            raise self._error(
-                f"the expression before this {'line break' if newline else chr(39) + ';' + chr(39)} is not used: "
-                "only the last statement is the result",
-                separator,
-                "to go on with a formula on the next line, end the line with an operator or leave a "
-                "parenthesis open; to keep a step, name it (a = ...)",
-            )
+        """Statements in order; each unnamed one is an output, and where it starts is kept for messages."""
+        if self.statements[-1] is None:
+            self.output_starts.append(separator[2])
         return node
 
-    def finish(self, output: int) -> Graph:
-        """Renumber nodes in textbook order (inputs, then constants, then operations) into a Graph."""
+    def finish(self, last: int) -> Graph:
+        """Renumber nodes in textbook order (inputs, then constants, then operations) into a Graph.
+
+        The outputs are the unnamed statements in order; a program of named statements only
+        has its last statement as its output.
+        """
         ops = self.ops
         inputs = list(self.variables.values())
         constants = list(self.const_values)
@@ -194,5 +194,7 @@ class GraphBuilder:
             const_values=[self.const_values[i] for i in constants],
             leaf_text=[self.leaf_text[i] for i in inputs + constants],
             labels={new[node]: label for node, label in self.labels.items()},
-            output=new[output],
+            outputs=tuple(new[node] for node in self.outputs or [last]),
+            output_starts=tuple(self.output_starts) if self.outputs else (),
+            named={name: new[node] for name, node in self.defined.items()},
         )
