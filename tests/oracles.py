@@ -50,7 +50,9 @@ def close(a: float, b: float, rel: float = 1e-6, abs_: float = 1e-6) -> bool:
 def textbook_adjoints(graph, values: list[float], active: list[bool]) -> list[float | None]:
     """The reverse sweep as textbooks write it, one operation at a time from the output
     back: v̄ⱼ += v̄ᵢ · ∂vᵢ/∂vⱼ, calling each table rule in place; None where the sweep
-    never reaches. The engine's planned sweep must give these numbers bit for bit."""
+    never reaches. A partial that is the constant 0 (floor) carries nothing, and a select
+    (relu, min, ...) whose partial is 0 at this point passes nothing, so ∞·0 is never
+    formed. The engine's planned sweep must give these numbers bit for bit."""
     first = graph.n_leaves
     bar: list[float | None] = [None] * len(graph)
     if active[graph.output]:
@@ -64,7 +66,11 @@ def textbook_adjoints(graph, values: list[float], active: list[bool]) -> list[fl
             if not active[a]:
                 continue
             rule = rules[k]
+            if rule == 0.0:
+                continue
             p = rule if isinstance(rule, float) else rule(*(values[j] for j in args), values[i])
+            if p == 0.0 and graph.ops[i].selects:
+                continue
             bar[a] = bar[i] * p if bar[a] is None else bar[a] + bar[i] * p
     return bar
 

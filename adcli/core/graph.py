@@ -59,14 +59,21 @@ class Graph:
         self.n_leaves = self.n_inputs + len(const_values)
         # What the engines run, one entry per operation: (value function, first argument,
         # second argument or -1) and (∂/∂first rule, ∂/∂second rule or None, first, second).
+        # And the edges derivatives flow along: (first, second), -1 for none; an argument
+        # whose partial is the constant 0 (floor, sign) carries none, so ∞·0 never arises.
         self.code = []
         self.rules = []
+        self.flows = []
         for op, a in zip(ops[self.n_leaves :], args[self.n_leaves :], strict=True):
             b = a[1] if len(a) > 1 else -1
             self.code.append((op.value, a[0], b))
-            self.rules.append((op.partials[0], op.partials[1] if b >= 0 else None, a[0], b))
-        # Operations with a point where the derivative is a convention (abs, min, floor, ...).
+            partials = op.partials
+            self.rules.append((partials[0], partials[1] if b >= 0 else None, a[0], b))
+            self.flows.append((-1 if partials[0] == 0.0 else a[0], -1 if b < 0 or partials[1] == 0.0 else b))
+        # Operations with a point where the derivative is a convention (abs, min, floor, ...),
+        # and those whose partial may be zero because a branch is not taken (relu, min, ...).
         self.kinked = [i for i in range(self.n_leaves, len(ops)) if ops[i].kink is not None]
+        self.selectors = [i for i in range(self.n_leaves, len(ops)) if ops[i].selects]
         # Which nodes depend on some input; nodes that do not (2*pi, say) carry no derivative.
         self.varies = active_nodes(self, range(self.n_inputs))
         # Reverse mode's plans, and how many gradients each set of variables has had.
@@ -84,6 +91,17 @@ class Graph:
                 for a in self.args[i]:
                     needed[a] = True
         return needed
+
+    @cached_property
+    def users(self) -> list[list[int]]:
+        """For each node, the operations that read it along an edge that carries derivatives."""
+        users: list[list[int]] = [[] for _ in range(len(self))]
+        for i, (a, b) in enumerate(self.flows, start=self.n_leaves):
+            if a >= 0:
+                users[a].append(i)
+            if b >= 0 and b != a:
+                users[b].append(i)
+        return users
 
     def require_one_output(self, command: str) -> None:
         """Refuse a formula of several outputs where ``command`` takes one: quote where the second starts."""

@@ -29,7 +29,12 @@ def _is_odd_integer(y: float) -> bool:
 
 
 def pow(x: float, y: float) -> float:
-    """x ** y as C's pow: a negative base with a fractional exponent is nan, 0 ** -1 is inf."""
+    """x ** y as C's pow: a negative base with a fractional exponent is nan, 0 ** -1 is inf.
+
+    A square is x * x, correctly rounded, where libm's pow is sometimes an ulp off.
+    """
+    if y == 2.0:
+        return x * x
     try:
         return math.pow(x, y)
     except OverflowError:

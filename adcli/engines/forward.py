@@ -1,9 +1,12 @@
-"""Forward mode: values and tangents together, one sweep per input direction.
+"""Forward mode: tangents along a direction, over the values of one primal sweep.
 
-A sweep seeds one variable's tangent with 1 and, for every operation in evaluation
-order, computes its value vᵢ and its tangent v̇ᵢ = Σⱼ ∂vᵢ/∂vⱼ · v̇ⱼ. A tangent of
-``None`` is a structural zero: the node does not depend on the seed, and its
-partials are never multiplied in (so ∂(x^2)/∂2 = nan at x = -1 stays out).
+A tangent sweep seeds the inputs' tangents (one variable with 1 for a column of a
+gradient or Jacobian, a direction for J·v) and, for every operation that depends on
+the seed, in evaluation order, computes its tangent v̇ᵢ = Σⱼ ∂vᵢ/∂vⱼ · v̇ⱼ from the
+values a primal sweep already holds. Operations that do not depend on the seed are
+never visited; their tangent is ``None``, a structural zero, and partials toward them
+are never multiplied in (so ∂(x^2)/∂2 = nan at x = -1 stays out). Edges whose partial
+is the constant 0 (floor, sign) carry no tangent, as in reverse mode.
 """
 
 from __future__ import annotations
@@ -14,41 +17,60 @@ if TYPE_CHECKING:
     from ..core.graph import Graph
 
 
+def dependents(graph: Graph, seeds: list[int]) -> list[int]:
+    """The operations that depend on the seed inputs through edges that carry derivatives, in order."""
+    users = graph.users
+    seen = bytearray(len(graph))
+    stack = list(seeds)
+    found = []
+    while stack:
+        for user in users[stack.pop()]:
+            if not seen[user]:
+                seen[user] = 1
+                found.append(user)
+                stack.append(user)
+    found.sort()
+    return found
+
+
 def sweep(
-    graph: Graph, inputs: list[float], seed: int, record: bool = False
-) -> tuple[list[float], list[float | None], list[tuple[float | None, ...] | None] | None]:
-    """Values and tangents in the direction of input ``seed``; with ``record``, the local partials used."""
-    values = inputs + graph.const_values
-    dot: list[float | None] = [None] * graph.n_leaves
-    dot[seed] = 1.0
-    partials: list | None = [None] * graph.n_leaves if record else None
-    for (f, a, b), (ra, rb, _, _) in zip(graph.code, graph.rules, strict=True):
-        va = values[a]
-        ta = dot[a]
+    graph: Graph, values: list[float], seed: dict[int, float], record: bool = False, visit: list[int] | None = None
+) -> tuple[list[float | None], list[tuple[float | None, ...] | None] | None]:
+    """Tangents of every node in the direction ``seed`` ({input node: tangent}); with ``record``,
+    also the local partials used. ``visit`` is ``dependents(graph, list(seed))`` if known."""
+    from .primal import flows_at
+
+    n, first = len(values), graph.n_leaves
+    rules = graph.rules
+    flows = flows_at(graph, values) if graph.selectors else graph.flows
+    dot: list[float | None] = [None] * n
+    for node, tangent in seed.items():
+        dot[node] = tangent
+    partials: list | None = [None] * n if record else None
+    for i in dependents(graph, list(seed)) if visit is None else visit:
+        ra, rb, a, b = rules[i - first]
+        fa, fb = flows[i - first]
+        ta = dot[a] if fa >= 0 else None
         pa = pb = None
         if b < 0:
-            v = f(va)
-            values.append(v)
-            if ta is None:
-                dot.append(None)
-            else:
-                pa = ra if ra.__class__ is float else ra(va, v)
-                dot.append(pa * ta)
+            if ta is None:  # reached only along an edge a select closes at this point
+                continue
+            pa = ra if ra.__class__ is float else ra(values[a], values[i])
+            dot[i] = pa * ta
         else:
-            vb = values[b]
-            v = f(va, vb)
-            values.append(v)
-            tb = dot[b]
+            tb = dot[b] if fb >= 0 else None
             if ta is not None:
-                pa = ra if ra.__class__ is float else ra(va, vb, v)
+                pa = ra if ra.__class__ is float else ra(values[a], values[b], values[i])
             if tb is not None:
-                pb = rb if rb.__class__ is float else rb(va, vb, v)
+                pb = rb if rb.__class__ is float else rb(values[a], values[b], values[i])
             if tb is None:
-                dot.append(None if ta is None else pa * ta)
+                if ta is None:
+                    continue
+                dot[i] = pa * ta
             elif ta is None:
-                dot.append(pb * tb)
+                dot[i] = pb * tb
             else:
-                dot.append(pa * ta + pb * tb)
+                dot[i] = pa * ta + pb * tb
         if record:
-            partials.append(None if pa is None and pb is None else ((pa,) if b < 0 else (pa, pb)))
-    return values, dot, partials
+            partials[i] = (pa,) if b < 0 else (pa, pb)
+    return dot, partials

@@ -68,7 +68,8 @@ def differentiate(
     active = graph.varies if len(seeds) == graph.n_inputs else primal.active_nodes(graph, seeds)
     result = _run(graph, mode, inputs, seeds, active, record)
     if not record and not _finite(sum(result.gradient.values())):
-        _, result.partials = reverse.sweep(graph, result.values, active, record=True)
+        flows = primal.flows_at(graph, result.values) if graph.selectors else None
+        _, result.partials = reverse.sweep(graph, result.values, active, record=True, flows=flows)
     result.warnings = nonfinite_warnings(result, active)
     return result
 
@@ -77,19 +78,24 @@ def _run(graph: Graph, mode: str, inputs: list[float], seeds: list[int], active:
     names = graph.variables
     point = dict(zip(names, inputs, strict=True))
     wrt = tuple(names[s] for s in seeds)
-    if mode == "forward" and seeds:
+    values = primal.sweep(graph, inputs)
+    if mode == "forward":  # one tangent sweep per variable, over the same values
         tangents, gradient, partials = {}, {}, None
         for seed in seeds:
-            values, dot, used = forward.sweep(graph, inputs, seed, record)
+            dot, used = forward.sweep(graph, values, {seed: 1.0}, record)
             if record:  # every node's tangent, for a trace: memory grows with variables × nodes
                 tangents[names[seed]] = dot
-            gradient[names[seed]] = _zero_if_none(dot[graph.output])
-            if record:
                 partials = used if partials is None else _merge(partials, used)
+            gradient[names[seed]] = _zero_if_none(dot[graph.output])
+        if record and partials is None:
+            partials = [None] * len(values)
         return Result(graph, mode, point, wrt, values, gradient, partials, tangents=tangents)
-    values = primal.sweep(graph, inputs)
-    if mode == "forward":  # no variables to seed: nothing to sweep
-        return Result(graph, mode, point, wrt, values, {}, [None] * len(values) if record else None, tangents={})
+    if graph.selectors:  # a select whose partial is 0 here passes nothing: the sweep along the edges left
+        flows = primal.flows_at(graph, values)
+        if flows is not graph.flows:
+            bar, partials = reverse.sweep(graph, values, active, record, flows=flows)
+            gradient = {names[s]: _zero_if_none(bar[s]) for s in seeds}
+            return Result(graph, mode, point, wrt, values, gradient, partials, adjoints=bar if record else None)
     plan = None if record else graph.reverse_plan(seeds)
     if plan is not None:  # a graph differentiated many times: the planned sweep
         gradient = dict(zip(wrt, plan.gradient(values, seeds), strict=True))
@@ -132,8 +138,11 @@ def nonfinite_warnings(result: Result, active: list[bool]) -> list[str]:
         first = next((i for i, v in enumerate(values) if needed[i] and not _finite(v)), None)
         if first is not None:
             warnings.append(f"{_where(graph, first)} is {_word(values[first])}: the first value that is not finite")
-    if result.wrt:
-        kink = next((i for i in graph.kinked if active[i] and graph.needed[i] and _at_kink(graph, values, i)), None)
+    if result.wrt and graph.kinked:
+        # Along every edge: floor(x) carries no derivative, but at an integer it has none to carry.
+        seeds = [graph.variables.index(name) for name in result.wrt]
+        depends = primal.active_nodes(graph, seeds, every_edge=True)
+        kink = next((i for i in graph.kinked if depends[i] and graph.needed[i] and _at_kink(graph, values, i)), None)
         if kink is not None:
             convention = graph.ops[kink].kink[1]
             warnings.append(

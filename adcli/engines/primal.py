@@ -18,16 +18,40 @@ def sweep(graph: Graph, inputs: list[float]) -> list[float]:
     return values
 
 
-def active_nodes(graph: Graph, seeds: Iterable[int]) -> list[bool]:
+def active_nodes(graph: Graph, seeds: Iterable[int], every_edge: bool = False) -> list[bool]:
     """Which nodes depend on the seed inputs: the only ones derivatives flow through.
 
     Partials toward inactive nodes (constants, variables held fixed) are never
-    multiplied in, so a nan partial there, such as ∂(x^2)/∂2 at x = -1, stays out.
+    multiplied in, so a nan partial there, such as ∂(x^2)/∂2 at x = -1, stays out. An
+    edge whose partial is the constant 0 (floor, ceil, sign) carries no derivative, so
+    floor(x) is not active; with ``every_edge`` it is (where a kink is looked for).
     """
-    active = [False] * graph.n_leaves
+    n = len(graph)
+    active = [False] * (n + 1)  # the last entry, read for the edge -1, stays False
     for seed in seeds:
         active[seed] = True
-    append = active.append
-    for _, a, b in graph.code:
-        append(active[a] or (b >= 0 and active[b]))
+    edges = ((a, b) for _, a, b in graph.code) if every_edge else iter(graph.flows)
+    for i, (a, b) in zip(range(graph.n_leaves, n), edges, strict=True):
+        active[i] = active[a] or active[b]
+    del active[n]
     return active
+
+
+def flows_at(graph: Graph, values: list[float]) -> list[tuple[int, int]]:
+    """The graph's edges that carry derivatives at this point: a select passes nothing where
+    its partial is 0 (relu below 0, the larger argument of min), so ∞·0 never makes a nan.
+
+    The graph's own ``flows`` when no select is at such a point, else a copy without those edges.
+    """
+    first = graph.n_leaves
+    flows = graph.flows
+    patched = None
+    for i in graph.selectors:
+        op, args = graph.ops[i], graph.args[i]
+        for k, p in enumerate(op.local_partials(*(values[a] for a in args))):
+            if p == 0.0:
+                if patched is None:
+                    patched = list(flows)
+                edge = patched[i - first]
+                patched[i - first] = (-1, edge[1]) if k == 0 else (edge[0], -1)
+    return flows if patched is None else patched

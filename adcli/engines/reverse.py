@@ -44,16 +44,31 @@ if TYPE_CHECKING:
 
 
 def sweep(
-    graph: Graph, values: list[float], active: list[bool], record: bool = False
+    graph: Graph,
+    values: list[float],
+    active: list[bool],
+    record: bool = False,
+    seeds: dict[int, float] | None = None,
+    flows: list[tuple[int, int]] | None = None,
 ) -> tuple[list[float | None], list[tuple[float | None, ...] | None] | None]:
-    """The adjoint ∂y/∂vᵢ of every node; with ``record``, also the local partials used."""
-    n, first, output = len(values), graph.n_leaves, graph.output
+    """The adjoint ∂y/∂vᵢ of every node; with ``record``, also the local partials used.
+
+    ``seeds`` gives the outputs' adjoints ({output node: weight}, for vᵀJ); by default
+    ȳ = 1 at the graph's output. ``flows`` (from primal.flows_at) is given where a select
+    passes nothing at this point: the sweep then follows only those edges.
+    """
+    n, first = len(values), graph.n_leaves
     rules = graph.rules  # entry k is node first + k
     bar: list[float | None] = [None] * n
     partials: list | None = [None] * n if record else None
-    if active[output]:
-        bar[output] = 1.0
-    for i in range(output, first - 1, -1):
+    if seeds is None:
+        seeds = {graph.output: 1.0}
+    for node, weight in seeds.items():
+        if active[node]:
+            bar[node] = weight
+    if flows is not None:
+        return _careful(graph, values, active, bar, partials, max(seeds), flows)
+    for i in range(max(seeds), first - 1, -1):
         g = bar[i]
         if g is None:
             continue
@@ -76,6 +91,27 @@ def sweep(
             bar[b] = g * pb if gb is None else gb + g * pb
         if record:
             partials[i] = (pa, pb)
+    return bar, partials
+
+
+def _careful(
+    graph: Graph, values: list[float], active: list[bool], bar: list, partials: list | None, start: int, flows
+):
+    """The sweep along the edges ``flows`` keeps, one argument at a time (the rare path: see sweep)."""
+    first = graph.n_leaves
+    for i in range(start, first - 1, -1):
+        g = bar[i]
+        if g is None:
+            continue
+        op, args = graph.ops[i], graph.args[i]
+        used: list[float | None] = [None] * len(args)
+        for k, j in enumerate(flows[i - first][: len(args)]):
+            if j >= 0 and active[j]:
+                rule = op.partials[k]
+                p = used[k] = rule if rule.__class__ is float else rule(*(values[a] for a in args), values[i])
+                bar[j] = g * p if bar[j] is None else bar[j] + g * p
+        if partials is not None:
+            partials[i] = tuple(used)
     return bar, partials
 
 
@@ -110,9 +146,10 @@ class Plan:
         reached = list(map(and_, active, graph.needed))
         # How many edges enter each node: a node with one, of partial 1, shares an adjoint.
         edges_in = [0] * n
-        for i, (_, _, a, b) in enumerate(rules, start=first):
+        for i, (a, b) in enumerate(graph.flows, start=first):
             if reached[i]:
-                edges_in[a] += 1
+                if a >= 0:
+                    edges_in[a] += 1
                 if b >= 0:
                     edges_in[b] += 1
         alias = list(range(n))  # whose adjoint each node's is: its own, or the one it shares
@@ -125,12 +162,14 @@ class Plan:
         self.sources: list[int] = []
         self.targets: list[int] = []
         places: list[int] = []
+        flows = graph.flows
         for i, (ra, rb, a, b) in zip(range(n - 1, first - 1, -1), reversed(rules), strict=True):
             if not reached[i]:
                 continue
             source = alias[i]
-            for rule, j in ((ra, a), (rb, b)) if b >= 0 else ((ra, a),):
-                if not reached[j]:
+            fa, fb = flows[i - first]
+            for rule, j in ((ra, fa), (rb, fb)) if b >= 0 else ((ra, fa),):
+                if j < 0 or not reached[j]:
                     continue
                 if rule.__class__ is float:
                     if rule == 1.0 and edges_in[j] == 1:
@@ -166,7 +205,10 @@ class Plan:
         self.partials = _gatherer(places)
         # Each input's adjoint, read off the finished sweep: from the node it shares, or
         # from the slot past the last node, which holds 0.0, for an input never reached.
-        self.inputs = _gatherer([alias[i] if reached[i] else n for i in range(graph.n_inputs)])
+        output = graph.output
+        self.inputs = _gatherer(
+            [alias[i] if reached[i] and (edges_in[i] or i == output) else n for i in range(graph.n_inputs)]
+        )
 
     def partial_values(self, values: list[float]) -> list[float]:
         """The values, the constant partials and the partials computed in bulk, in that order."""

@@ -7,6 +7,7 @@ computes ``x+y`` once.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..core.graph import Graph
@@ -28,8 +29,9 @@ def _suggest(name: str, choices) -> str:
 class GraphBuilder:
     """Collects nodes as the parser reduces rules; ``finish`` orders them into a Graph."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, functions: dict[str, dict[int, Op]] = FUNCTIONS):
         self.text = text
+        self.functions = functions  # what a formula may call (rule formulas may call more)
         self.ops: list[Any] = []
         self.args: list[tuple[int, ...]] = []
         self.const_values: dict[int, float] = {}
@@ -62,6 +64,30 @@ class GraphBuilder:
             self.const_values[node] = value
             self.leaf_text[node] = text
         return node
+
+    # Building without text (engines record derivative graphs this way).
+
+    def input(self, name: str) -> int:
+        """The variable ``name``'s node, made at its first use."""
+        node = self.variables.get(name)
+        if node is None:
+            node = self.variables[name] = self._new(INPUT)
+            self.leaf_text[node] = name
+        return node
+
+    def constant(self, value: float) -> int:
+        """A constant node; -0.0 and 0.0 are different constants here."""
+        key = ("const", value, math.copysign(1.0, value))
+        node = self.interned.get(key)
+        if node is None:
+            node = self.interned[key] = self._new(CONST)
+            self.const_values[node] = value
+            self.leaf_text[node] = repr(value)
+        return node
+
+    def apply(self, op: Op, args: tuple[int, ...]) -> int:
+        """The node of ``op`` on these nodes, shared with an identical one."""
+        return self._node(op, args)
 
     def _error(self, message: str, token: Token, hint: str = "") -> ParseError:
         return ParseError(message, self.text, token[2], hint=hint or None)
@@ -120,7 +146,7 @@ class GraphBuilder:
 
     def call(self, token: Token, arguments: list[int]) -> int:
         name = token[1]
-        overloads = FUNCTIONS.get(name)
+        overloads = self.functions.get(name)
         if overloads is None:
             hint = _suggest(name, FUNCTIONS) or (
                 f"the functions are {', '.join(sorted(FUNCTIONS))} ('adcli functions' gives their rules)"

@@ -59,13 +59,17 @@ def _as_semicolon(token):
     return "SEMICOLON", token[1], token[2]  # keeps the newline's text, for error messages
 
 
-def parse(text: str) -> Graph:
-    """Parse a formula (or a program of statements) into its computational graph."""
+def parse(text: str, builder: GraphBuilder | None = None) -> Graph:
+    """Parse a formula (or a program of statements) into its computational graph.
+
+    ``builder`` builds the graph (the rule formulas of the operation table use one that
+    knows the rule operations); by default, a GraphBuilder for ``text``.
+    """
     if len(text) > MAX_FORMULA_CHARS:
         raise AdcliError(
             f"the formula has {len(text):,} characters; adcli reads formulas of at most {MAX_FORMULA_CHARS:,}"
         )
-    builder = GraphBuilder(text)
+    builder = builder or GraphBuilder(text)
     try:
         output = _run(text, builder)
     except _Invalid as invalid:

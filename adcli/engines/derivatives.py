@@ -1,0 +1,304 @@
+"""Jacobians, Hessians and directional derivatives: the sweeps of forward and reverse mode, combined.
+
+- A Jacobian takes one forward sweep per group of columns or one reverse sweep per
+  group of rows (groups from the sparsity pattern's colouring), whichever is fewer.
+- J·v is one forward sweep seeded with v; vᵀJ one reverse sweep seeded with v.
+- A Hessian is forward over reverse: the backward sweep recorded as a graph (see
+  rules.py), whose forward-mode tangents along a direction d are H·d. A full Hessian
+  seeds one group of columns per colour of its pattern: a tridiagonal one takes three.
+
+Results come with the same warnings as a gradient: the first value that is not finite,
+kinks (a second derivative at a kink is a convention too), derivatives that are not
+finite, statements no output uses.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+from ..errors import AdcliError, PointError
+from . import forward, primal, reverse, sparsity
+from .gradient import _at_kink, _finite, _where, _word, unused_warnings
+from .results import DirectionalResult, HessianResult, JacobianResult
+
+if TYPE_CHECKING:
+    from ..core.graph import Graph
+
+JACOBIAN_MODES = ("auto", "forward", "reverse")
+
+# Recorded gradients, kept beside each graph for as long as it lives.
+_RECORDED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def output_texts(graph: Graph) -> tuple[str, ...]:
+    """Each output as the formula writes it (a name for a named one)."""
+    return tuple(graph.expression(node, 60) for node in graph.outputs)
+
+
+def _setup(graph: Graph, point: Mapping[str, float], wrt: Iterable[str] | None):
+    inputs = graph.input_values(point)
+    seeds = graph.variable_nodes(wrt)
+    values = primal.sweep(graph, inputs)
+    return inputs, seeds, values
+
+
+def _warnings(graph: Graph, values: list[float], seeds: list[int], order: int = 1) -> list[str]:
+    """Unused statements, the first value that is not finite, and the first kink on the way."""
+    found = unused_warnings(graph)
+    if not _finite(sum(values)):
+        needed = graph.needed
+        first = next((i for i, v in enumerate(values) if needed[i] and not _finite(v)), None)
+        if first is not None:
+            found.append(f"{_where(graph, first)} is {_word(values[first])}: the first value that is not finite")
+    if seeds and graph.kinked:
+        depends = primal.active_nodes(graph, seeds, every_edge=True)
+        kinks = [i for i in graph.kinked if depends[i] and graph.needed[i] and _at_kink(graph, values, i)]
+        if kinks:
+            what = "a derivative" if order == 1 else "a derivative or second derivative"
+            more = f" ({len(kinks) - 1} more operations are at kinks)" if len(kinks) > 1 else ""
+            found.append(
+                f"{_where(graph, kinks[0])} is at a point where it has no derivative; {what} there is a "
+                f"convention: adcli uses {graph.ops[kinks[0]].kink[1]} (see Numerical conventions in the README){more}"
+            )
+    return found
+
+
+def _nonfinite(what: str, numbers: Iterable[tuple[str, float]]) -> list[str]:
+    bad = [(label, x) for label, x in numbers if not _finite(x)]
+    if not bad:
+        return []
+    more = f" ({len(bad) - 1} more entries are not finite)" if len(bad) > 1 else ""
+    label, x = bad[0]
+    return [f"{what} {label} is {_word(x)}{more}; 'adcli check' compares it with the other mode and differences"]
+
+
+# Jacobians.
+
+
+def jacobian(
+    graph: Graph, point: Mapping[str, float], wrt: Iterable[str] | None = None, mode: str = "auto"
+) -> JacobianResult:
+    """∂(each output)/∂(each variable) at ``point`` by forward or reverse sweeps, or the fewer of them."""
+    if mode not in JACOBIAN_MODES:
+        raise AdcliError(f"mode must be one of {', '.join(JACOBIAN_MODES)}, not {mode!r}")
+    inputs, seeds, values = _setup(graph, point, wrt)
+    outputs = list(graph.outputs)
+    rows = sparsity.pattern(graph, outputs, seeds)
+    if rows is None:  # dense: a sweep per column or per row
+        column_colours, row_colours = list(range(len(seeds))), list(range(len(outputs)))
+    else:
+        column_colours = sparsity.colour_columns(rows, len(seeds))
+        row_colours = sparsity.colour_columns(sparsity.transpose(rows, len(seeds)), len(outputs))
+    sweeps = {"forward": max(column_colours, default=-1) + 1, "reverse": max(row_colours, default=-1) + 1}
+    chosen = mode if mode != "auto" else ("forward" if sweeps["forward"] < sweeps["reverse"] else "reverse")
+    matrix = [[0.0] * len(seeds) for _ in outputs]
+    if chosen == "forward":
+        for c in range(sweeps["forward"]):
+            group = [j for j, colour in enumerate(column_colours) if colour == c]
+            dot, _ = forward.sweep(graph, values, {seeds[j]: 1.0 for j in group})
+            for r, node in enumerate(outputs):
+                t = dot[node]
+                if t is None:
+                    continue
+                for j in group if rows is None or len(group) == 1 else (j for j in group if j in rows[r]):
+                    matrix[r][j] = t
+    else:
+        active = primal.active_nodes(graph, seeds)
+        for c in range(sweeps["reverse"]):
+            group = [r for r, colour in enumerate(row_colours) if colour == c]
+            bar, _ = reverse.sweep(graph, values, active, seeds=_weights({outputs[r]: 1.0 for r in group}))
+            for r in group:
+                for j, node in enumerate(seeds):
+                    if rows is None or len(group) == 1 or j in rows[r]:
+                        b = bar[node]
+                        matrix[r][j] = 0.0 if b is None else b
+    names = tuple(graph.variables[s] for s in seeds)
+    texts = output_texts(graph)
+    result = JacobianResult(
+        graph, dict(zip(graph.variables, inputs, strict=True)), names, texts,
+        [values[o] for o in outputs], matrix, chosen, sweeps, mode,
+    )  # fmt: skip
+    result.warnings = _warnings(graph, values, seeds) + _nonfinite(
+        "∂", ((f"({texts[r]})/∂{names[j]}", x) for r, row in enumerate(matrix) for j, x in enumerate(row))
+    )
+    return result
+
+
+def _weights(seeds: dict[int, float]) -> dict[int, float]:
+    return seeds
+
+
+# Directional derivatives.
+
+
+def direction_vector(graph: Graph, direction: Mapping[str, float], what: str = "direction") -> dict[int, float]:
+    """{input node: tangent} from {variable: tangent}; a variable left out has tangent 0."""
+    index = {name: i for i, name in enumerate(graph.variables)}
+    seed: dict[int, float] = {}
+    for name, x in direction.items():
+        if name not in index:
+            raise PointError(f"the {what} {graph._unknown_message(name)}")
+        try:
+            seed[index[name]] = float(x)
+        except (TypeError, ValueError):
+            raise PointError(f"the {what}'s value for '{name}' must be a number") from None
+    return seed
+
+
+def jvp(graph: Graph, point: Mapping[str, float], direction: Mapping[str, float], record: bool = False):
+    """J·v: every output's derivative along ``direction``, in one forward sweep."""
+    inputs = graph.input_values(point)
+    seed = direction_vector(graph, direction)
+    values = primal.sweep(graph, inputs)
+    dot, partials = forward.sweep(graph, values, seed, record)
+    texts = output_texts(graph)
+    product = {text: (0.0 if dot[o] is None else dot[o]) for text, o in zip(texts, graph.outputs, strict=True)}
+    names = graph.variables
+    result = DirectionalResult(
+        graph, "jvp", dict(zip(names, inputs, strict=True)), {names[i]: t for i, t in seed.items()},
+        texts, [values[o] for o in graph.outputs], product,
+    )  # fmt: skip
+    if record:
+        result.trace = _trace_result(graph, "forward", result.point, values, partials, tangents={"v": dot})
+    result.warnings = _warnings(graph, values, [i for i, t in seed.items() if t != 0.0]) + _nonfinite(
+        "the derivative of", product.items()
+    )
+    return result
+
+
+def vjp(graph: Graph, point: Mapping[str, float], weights: list[float], record: bool = False):
+    """vᵀJ: the gradient of Σₖ wₖ·yₖ, in one reverse sweep (one weight per output, in order)."""
+    if len(weights) != len(graph.outputs):
+        raise PointError(
+            f"--seed needs one weight per output: the formula has {len(graph.outputs)} "
+            f"output{'s' * (len(graph.outputs) != 1)}, and {len(weights)} were given"
+        )
+    inputs = graph.input_values(point)
+    values = primal.sweep(graph, inputs)
+    seeds: dict[int, float] = {}
+    for node, w in zip(graph.outputs, weights, strict=True):  # one node may be two outputs
+        seeds[node] = seeds[node] + w if node in seeds else w
+    every = list(range(graph.n_inputs))
+    bar, partials = reverse.sweep(graph, values, graph.varies, record, seeds=seeds)
+    names = graph.variables
+    product = {names[s]: (0.0 if bar[s] is None else bar[s]) for s in every}
+    texts = output_texts(graph)
+    result = DirectionalResult(
+        graph, "vjp", dict(zip(names, inputs, strict=True)), dict(zip(texts, weights, strict=True)),
+        texts, [values[o] for o in graph.outputs], product,
+    )  # fmt: skip
+    if record:
+        result.trace = _trace_result(graph, "reverse", result.point, values, partials, adjoints=bar)
+    result.warnings = _warnings(graph, values, every) + _nonfinite("the derivative by", product.items())
+    return result
+
+
+def _trace_result(graph, mode, point, values, partials, tangents=None, adjoints=None):
+    from .gradient import Result
+
+    wrt = tuple(tangents) if tangents is not None else graph.variables
+    gradient: dict[str, float] = {}
+    if adjoints is not None:
+        gradient = {name: (0.0 if adjoints[i] is None else adjoints[i]) for i, name in enumerate(graph.variables)}
+    return Result(graph, mode, point, wrt, values, gradient, partials, tangents=tangents, adjoints=adjoints)
+
+
+# Hessians.
+
+
+def recorded_gradient(graph: Graph, seeds: list[int]) -> Graph:
+    """The backward sweep for these variables recorded as a graph (kept beside ``graph``)."""
+    from .rules import gradient_graph
+
+    kept = _RECORDED.setdefault(graph, {})
+    key = tuple(seeds)
+    recorded = kept.get(key)
+    if recorded is None:
+        active = primal.active_nodes(graph, seeds)
+        recorded = kept[key] = gradient_graph(graph, seeds, active)
+    return recorded
+
+
+def hessian(graph: Graph, point: Mapping[str, float], wrt: Iterable[str] | None = None) -> HessianResult:
+    """Value, gradient and Hessian at ``point``: forward sweeps over the recorded gradient, one per colour."""
+    graph.require_one_output("a Hessian")
+    inputs, seeds, values = _setup(graph, point, wrt)
+    recorded = recorded_gradient(graph, seeds)
+    rvalues = primal.sweep(recorded, inputs)
+    n = len(seeds)
+    rows = sparsity.pattern(recorded, list(recorded.outputs), seeds, cap=max(8, n // 4))
+    colours = list(range(n)) if rows is None else sparsity.colour_columns(rows, n)
+    count = max(colours, default=-1) + 1
+    matrix = [[0.0] * n for _ in range(n)]
+    users = [(r, node) for r, node in enumerate(recorded.outputs)]
+    for c in range(count):
+        group = [j for j, colour in enumerate(colours) if colour == c]
+        dot, _ = forward.sweep(recorded, rvalues, {seeds[j]: 1.0 for j in group})
+        for r, node in users:
+            t = dot[node]
+            if t is None:
+                continue
+            for j in group if rows is None or len(group) == 1 else (j for j in group if j in rows[r]):
+                matrix[r][j] = t
+    entries = [(i, j) for i in range(n) for j in (range(n) if rows is None else sorted(rows[i]))]
+    names = tuple(graph.variables[s] for s in seeds)
+    gradient = {name: rvalues[node] for name, node in zip(names, recorded.outputs, strict=True)}
+    result = HessianResult(
+        graph, dict(zip(graph.variables, inputs, strict=True)), names, values[graph.output], gradient,
+        matrix, entries, count,
+    )  # fmt: skip
+    result.warnings = (
+        _warnings(graph, values, seeds, order=2)
+        + _recorded_kinks(recorded, rvalues, seeds)
+        + _nonfinite("∂²f/∂", ((f"{names[i]}∂{names[j]}", matrix[i][j]) for i, j in entries))
+    )
+    return result
+
+
+def _recorded_kinks(recorded: Graph, values: list[float], seeds: list[int]) -> list[str]:
+    """Kinks met only by the second derivative (abs'' at 0 is sign' at 0): a convention too."""
+    if not recorded.kinked:
+        return []
+    depends = primal.active_nodes(recorded, seeds, every_edge=True)
+    needed = recorded.needed
+    kinks = [i for i in recorded.kinked if depends[i] and needed[i] and _at_kink(recorded, values, i)]
+    if not kinks:
+        return []
+    op = recorded.ops[kinks[0]]
+    return [
+        f"a second derivative meets {op.name} at a point where it has no derivative (in "
+        f"{recorded.expression(kinks[0], 40)}): adcli uses {op.kink[1]} there (see Numerical conventions in the README)"
+    ]
+
+
+def hvp(
+    graph: Graph, point: Mapping[str, float], direction: Mapping[str, float], wrt: Iterable[str] | None = None
+) -> DirectionalResult:
+    """H·d in one forward sweep over the recorded gradient: the cost of a few gradients."""
+    graph.require_one_output("a Hessian")
+    inputs, seeds, values = _setup(graph, point, wrt)
+    seed = direction_vector(graph, direction)
+    allowed = set(seeds)
+    outside = [graph.variables[i] for i in seed if i not in allowed and seed[i] != 0.0]
+    if outside:
+        raise PointError(f"the direction names '{outside[0]}', which --wrt holds fixed")
+    recorded = recorded_gradient(graph, seeds)
+    rvalues = primal.sweep(recorded, inputs)
+    dot, _ = forward.sweep(recorded, rvalues, seed)
+    names = tuple(graph.variables[s] for s in seeds)
+    product = {
+        name: (0.0 if dot[node] is None else dot[node]) for name, node in zip(names, recorded.outputs, strict=True)
+    }
+    result = DirectionalResult(
+        graph, "hvp", dict(zip(graph.variables, inputs, strict=True)),
+        {graph.variables[i]: t for i, t in seed.items()}, output_texts(graph), [values[graph.output]], product,
+        gradient={name: rvalues[node] for name, node in zip(names, recorded.outputs, strict=True)},
+    )  # fmt: skip
+    result.warnings = (
+        _warnings(graph, values, seeds, order=2)
+        + _recorded_kinks(recorded, rvalues, seeds)
+        + _nonfinite("(H·d) for", product.items())
+    )
+    return result

@@ -1,0 +1,167 @@
+"""The operation table's rule formulas as graphs, and the reverse sweep recorded as a graph.
+
+Every local partial in adcli/core/ops.py is a formula over the arguments ``a``, ``b``
+and the value ``v``, written with the table's own operations. `rule_graph` parses one
+(once, with the parser every formula goes through) into a small graph. `Recorder`
+inlines those graphs into a new graph, so that a sweep of derivatives becomes a graph
+that any engine can run again: `gradient_graph` records the backward sweep, whose
+forward-mode tangents are Hessian-vector products (forward over reverse).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+from ..core.ops import BY_NAME, CONST, INPUT, RULE_FUNCTIONS, Op
+from ..lang.builder import GraphBuilder
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from ..core.graph import Graph
+
+_ADD, _MUL, _NEG, _GATE = (BY_NAME[name] for name in ("add", "mul", "neg", "gate"))
+
+
+@functools.cache
+def rule_graph(name: str, k: int) -> Graph:
+    """∂v/∂(argument k) of operation ``name`` as a graph whose inputs are among a, b and v."""
+    from ..lang.parser import parse
+
+    formula = BY_NAME[name].formulas[k]
+    return parse(formula, GraphBuilder(formula, {**_functions(), **RULE_FUNCTIONS}))
+
+
+@functools.cache
+def _functions() -> dict:
+    from ..core.ops import FUNCTIONS
+
+    return FUNCTIONS
+
+
+def evaluate_rule(name: str, k: int, args: tuple[float, ...], v: float) -> float:
+    """The partial by its formula, through the primal sweep (the fast forms are checked against this)."""
+    from .primal import sweep
+
+    graph = rule_graph(name, k)
+    bound = {"a": args[0], "b": args[1] if len(args) > 1 else 0.0, "v": v}
+    return sweep(graph, [bound[x] for x in graph.variables])[graph.output]
+
+
+# A node of a recorded graph, or None: a structural zero.
+Node = int | None
+
+
+class Recorder:
+    """Builds a graph node by node, as the parser does, folding what is known before any point.
+
+    Constants fold (log(2) in log2's rule is one constant), and the structural zero
+    ``None`` and the constant 1 simplify products and sums, as JAX's symbolic ``Zero``.
+    """
+
+    def __init__(self, variables: Iterable[str]):
+        self.builder = GraphBuilder("")
+        self.inputs = [self.builder.input(name) for name in variables]
+        self.values: dict[int, float] = {}  # the constant nodes' values
+
+    def constant(self, value: float) -> int:
+        node = self.builder.constant(value)
+        self.values[node] = value
+        return node
+
+    def apply(self, op: Op, args: tuple[int, ...]) -> int:
+        values = self.values
+        if all(a in values for a in args):  # known before any point: fold
+            return self.constant(op.value(*(values[a] for a in args)))
+        return self.builder.apply(op, args)
+
+    def mul(self, g: Node, p: Node, selects: bool = False) -> Node:
+        """g·p; with ``selects``, a p that is 0 passes nothing at all, even for an infinite g."""
+        if g is None or p is None:
+            return None
+        one = self.values.get(p)
+        if one == 1.0:
+            return g
+        if one == -1.0:
+            return self.apply(_NEG, (g,))
+        if self.values.get(g) == 1.0 and not selects:
+            return p
+        return self.apply(_GATE if selects else _MUL, (g, p))
+
+    def add(self, x: Node, y: Node) -> Node:
+        if x is None:
+            return y
+        if y is None:
+            return x
+        return self.apply(_ADD, (x, y))
+
+    def inline(self, rule: Graph, bound: dict[str, int]) -> Node:
+        """The rule graph with its inputs a, b, v bound to nodes here; None for the constant 0."""
+        mapped: list[int] = []
+        n_inputs = rule.n_inputs
+        for i, op in enumerate(rule.ops):
+            if op is INPUT:
+                mapped.append(bound[rule.variables[i]])
+            elif op is CONST:
+                mapped.append(self.constant(rule.const_values[i - n_inputs]))
+            else:
+                mapped.append(self.apply(op, tuple(mapped[a] for a in rule.args[i])))
+        out = mapped[rule.output]
+        return None if self.values.get(out) == 0.0 else out
+
+    def copy(self, graph: Graph) -> list[int]:
+        """The nodes of ``graph`` (same variables, same order), recorded here: old node -> new node."""
+        mapped = list(self.inputs)
+        for value in graph.const_values:
+            mapped.append(self.constant(value))
+        for i in range(graph.n_leaves, len(graph)):
+            mapped.append(self.apply(graph.ops[i], tuple(mapped[a] for a in graph.args[i])))
+        return mapped
+
+    def finish(self, outputs: list[Node], labels: dict[int, str] | None = None) -> Graph:
+        nodes = [self.constant(0.0) if node is None else node for node in outputs]
+        builder = self.builder
+        builder.outputs = nodes
+        for node, label in (labels or {}).items():
+            builder.labels.setdefault(node, label)
+        return builder.finish(nodes[-1])
+
+
+def record_adjoints(recorder: Recorder, graph: Graph, mapped: list[int], seeds: dict[int, Node], active: list[bool]):
+    """The backward sweep of ``graph`` as nodes of ``recorder``: each node's adjoint (None: zero).
+
+    ``seeds`` gives the outputs' adjoints (ȳ = 1 for a gradient; weights for vᵀJ).
+    """
+    first = graph.n_leaves
+    bar: list[Node] = [None] * len(graph)
+    for node, weight in seeds.items():
+        bar[node] = recorder.add(bar[node], weight)
+    for i in range(len(graph) - 1, first - 1, -1):
+        g = bar[i]
+        if g is None or not active[i]:
+            continue
+        op, args = graph.ops[i], graph.args[i]
+        fa, fb = graph.flows[i - first]
+        bound = {"a": mapped[args[0]], "v": mapped[i]}
+        if len(args) > 1:
+            bound["b"] = mapped[args[1]]
+        for k, j in enumerate((fa, fb)[: len(args)]):
+            if j < 0 or not active[j]:
+                continue
+            partial = op.partials[k]
+            if partial.__class__ is float:
+                p = None if partial == 0.0 else recorder.constant(partial)
+            else:
+                p = recorder.inline(rule_graph(op.name, k), bound)
+            bar[j] = recorder.add(bar[j], recorder.mul(g, p, op.selects))
+    return bar
+
+
+def gradient_graph(graph: Graph, wrt: list[int], active: list[bool]) -> Graph:
+    """A graph of the same variables whose outputs are ∂y/∂x for each x in ``wrt``: the recorded sweep."""
+    recorder = Recorder(graph.variables)
+    mapped = recorder.copy(graph)
+    bar = record_adjoints(recorder, graph, mapped, {graph.output: recorder.constant(1.0)}, active)
+    labels = {mapped[node]: label for node, label in graph.labels.items()}
+    return recorder.finish([bar[x] for x in wrt], labels)
