@@ -43,6 +43,7 @@ class Graph:
         outputs: tuple[int, ...],
         output_starts: tuple[int, ...] = (),
         named: dict[str, int] | None = None,
+        output_text: tuple[str, ...] = (),
     ):
         self.text = text
         self.variables = variables
@@ -54,6 +55,7 @@ class Graph:
         self.outputs = outputs
         self.output_starts = output_starts  # where each output after the first starts in the text
         self.named = named or {}  # each named statement's node
+        self.output_text = output_text  # each output as the formula writes it (empty for a recorded graph)
         self.output = outputs[-1]  # the output, for what takes one (a gradient); see require_one_output
         self.n_inputs = len(variables)
         self.n_leaves = self.n_inputs + len(const_values)

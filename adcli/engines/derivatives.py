@@ -34,6 +34,8 @@ _RECORDED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def output_texts(graph: Graph) -> tuple[str, ...]:
     """Each output as the formula writes it (a name for a named one)."""
+    if len(graph.output_text) == len(graph.outputs):
+        return graph.output_text
     return tuple(graph.expression(node, 60) for node in graph.outputs)
 
 

@@ -43,6 +43,7 @@ class GraphBuilder:
         self.statements: list[str | None] = []  # each statement's name, None for a bare expression
         self.outputs: list[int] = []  # the unnamed statements' nodes, in order: the formula's outputs
         self.output_starts: list[int] = []  # where each output after the first begins (its separator)
+        self.separators: list[int] = []  # where each statement after the first begins
 
     def _new(self, op, args: tuple[int, ...] = ()) -> int:
         self.ops.append(op)
@@ -196,7 +197,19 @@ class GraphBuilder:
         """Statements in order; each unnamed one is an output, and where it starts is kept for messages."""
         if self.statements[-1] is None:
             self.output_starts.append(separator[2])
+        self.separators.append(separator[2])
         return node
+
+    def _output_text(self) -> tuple[str, ...]:
+        """Each output statement as written (comments and surrounding space dropped)."""
+        import re
+
+        bounds = [-1, *self.separators, len(self.text)]
+        return tuple(
+            re.sub(r"#[^\n]*", "", self.text[bounds[k] + 1 : bounds[k + 1]]).strip()
+            for k, name in enumerate(self.statements)
+            if name is None
+        )
 
     def finish(self, last: int) -> Graph:
         """Renumber nodes in textbook order (inputs, then constants, then operations) into a Graph.
@@ -221,6 +234,7 @@ class GraphBuilder:
             leaf_text=[self.leaf_text[i] for i in inputs + constants],
             labels={new[node]: label for node, label in self.labels.items()},
             outputs=tuple(new[node] for node in self.outputs or [last]),
+            output_text=self._output_text(),
             output_starts=tuple(self.output_starts) if self.outputs else (),
             named={name: new[node] for name, node in self.defined.items()},
         )

@@ -63,3 +63,103 @@ def trace_entries(result: Result, gradient: bool) -> list[dict[str, Any]]:
             entry["adjoint"] = None if bar is None else number(bar)
         entries.append(entry)
     return entries
+
+
+def _matrix(rows: list[list[float]]) -> list[list[float | str]]:
+    return [[number(x) for x in row] for row in rows]
+
+
+def _common(result, obj: dict[str, Any]) -> dict[str, Any]:
+    if result.warnings:
+        obj["warnings"] = list(result.warnings)
+    return obj
+
+
+def jacobian_object(result) -> dict[str, Any]:
+    """{"expression", "outputs", "variables", "point", "value": [...], "jacobian": [[...]], "mode", "sweeps"}."""
+    return _common(
+        result,
+        {
+            "expression": result.graph.text,
+            "outputs": list(result.outputs),
+            "variables": list(result.variables),
+            "point": _numbers(result.point.items()),
+            "value": [number(v) for v in result.values],
+            "jacobian": _matrix(result.matrix),
+            "mode": result.mode,
+            "sweeps": dict(result.sweeps),
+        },
+    )
+
+
+def hessian_object(result, sparse: bool = False) -> dict[str, Any]:
+    """{"expression", "variables", "point", "value", "gradient", "hessian": [[...]], "sweeps"};
+    with ``sparse``, "entries": [[row, column, value], ...] in place of "hessian"."""
+    obj: dict[str, Any] = {
+        "expression": result.graph.text,
+        "variables": list(result.variables),
+        "point": _numbers(result.point.items()),
+        "value": number(result.value),
+        "gradient": _numbers(result.gradient.items()),
+    }
+    names = result.variables
+    if sparse:
+        obj["entries"] = [[names[i], names[j], number(result.matrix[i][j])] for i, j in result.entries]
+    else:
+        obj["hessian"] = _matrix(result.matrix)
+    obj["sweeps"] = result.sweeps
+    return _common(result, obj)
+
+
+def directional_object(result, trace: bool = False) -> dict[str, Any]:
+    """jvp: "direction", "value": [...], "jvp": [...] (one per output); vjp: "seed", "value": [...],
+    "vjp": {variable: ...}; hessian --dir: "direction", "value", "gradient", "hvp": {variable: ...}."""
+    obj: dict[str, Any] = {"expression": result.graph.text, "point": _numbers(result.point.items())}
+    if result.kind == "hvp":
+        obj["direction"] = _numbers(result.direction.items())
+        obj["value"] = number(result.values[0])
+        obj["gradient"] = _numbers((result.gradient or {}).items())
+        obj["hvp"] = _numbers(result.product.items())
+    elif result.kind == "jvp":
+        obj["outputs"] = list(result.outputs)
+        obj["direction"] = _numbers(result.direction.items())
+        obj["value"] = [number(v) for v in result.values]
+        obj["jvp"] = [number(v) for v in result.product.values()]
+    else:
+        obj["outputs"] = list(result.outputs)
+        obj["seed"] = [number(w) for w in result.direction.values()]
+        obj["value"] = [number(v) for v in result.values]
+        obj["vjp"] = _numbers(result.product.items())
+    if trace and result.trace is not None:
+        obj["trace"] = trace_entries(result.trace, True)
+    return _common(result, obj)
+
+
+def check_object(result) -> dict[str, Any]:
+    """{"expression", "point", "value", "variables": {name: {...}}, "rtol", "atol", "agree"}."""
+    rows = {}
+    for row in result.rows:
+        entry: dict[str, Any] = {
+            "forward": number(row.forward),
+            "reverse": number(row.reverse),
+            "difference": number(row.difference),
+            "difference_error": number(row.difference_error),
+        }
+        if row.against is not None:
+            entry["against"] = number(row.against)
+        entry["agree"] = row.agree
+        if row.note:
+            entry["note"] = row.note
+        rows[row.variable] = entry
+    return _common(
+        result,
+        {
+            "expression": result.graph.text,
+            "point": _numbers(result.point.items()),
+            "value": number(result.value),
+            "variables": rows,
+            "rtol": result.rtol,
+            "atol": result.atol,
+            "agree": result.agree,
+        },
+    )
