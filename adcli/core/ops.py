@@ -126,8 +126,8 @@ VALUE_PARTIALS: dict[Callable[..., float], str] = {_the_a: "a", _the_b: "b", _th
 
 
 def xlog(v: float, x: float) -> float:
-    """v·ln x, and 0 where v is 0: ∂(a^b)/∂b, where 0^b = 0 for every b > 0 (nan for a negative or nan x)."""
-    if v == 0.0 and x == x:
+    """v·ln x, and 0 where v and x are 0: ∂(a^b)/∂b at a = 0, where 0^b = 0 for every b > 0."""
+    if v == 0.0 and x == 0.0:
         return 0.0
     return v * ieee.log(x)
 
@@ -383,7 +383,7 @@ RULE_OPERATIONS: tuple[Op, ...] = (
         xlog,
         (lambda v, a, w: ieee.log(a), lambda v, a, w: ieee.div(v, a)),
         ("log(b)", "a/b"),
-        "a·ln b, and 0 where a = 0 (the slope of x^b in b)",
+        "a·ln b, and 0 where a = b = 0 (the slope of 0^b in b)",
     ),
     _b(
         "divz",

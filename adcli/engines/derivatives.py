@@ -227,9 +227,12 @@ def hessian(graph: Graph, point: Mapping[str, float], wrt: Iterable[str] | None 
     """Value, gradient and Hessian at ``point``: forward sweeps over the recorded gradient, one per colour."""
     graph.require_one_output("a Hessian")
     inputs, seeds, values = _setup(graph, point, wrt)
+    n = len(seeds)
+    if not n:  # nothing to differentiate by: an empty matrix
+        at = dict(zip(graph.variables, inputs, strict=True))
+        return HessianResult(graph, at, (), values[graph.output], {}, [], [], 0, _warnings(graph, values, []))
     recorded = recorded_gradient(graph, seeds)
     rvalues = primal.sweep(recorded, inputs)
-    n = len(seeds)
     rows = sparsity.pattern(recorded, list(recorded.outputs), seeds, cap=max(8, n // 4))
     colours = list(range(n)) if rows is None else sparsity.colour_columns(rows, n)
     count = max(colours, default=-1) + 1
