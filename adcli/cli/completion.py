@@ -72,9 +72,9 @@ def complete_point(ctx: click.Context, param: click.Parameter, incomplete: str) 
 
 
 def complete_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
-    """``--wrt`` values: the variables of EXPR not yet listed, comma-separated."""
+    """``--wrt`` values: the variables of EXPR not yet listed (here or in an earlier --wrt), comma-separated."""
     head, piece = _last_piece(incomplete)
-    given = {name.strip() for name in head.split(",")}
+    given = {name.strip() for text in [head, *_earlier_values(ctx, param)] for name in text.split(",")}
     return [
         CompletionItem(head + name, help="variable")
         for name in formula_variables(ctx)
