@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import AdcliError, EvaluationError, ParseError, PointError
+from .errors import AdcliError, ArgumentError, EvaluationError, ParseError, PointError
 
 if TYPE_CHECKING:
     from .core.graph import Graph
@@ -23,6 +23,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AdcliError",
+    "ArgumentError",
     "EvaluationError",
     "Graph",
     "ParseError",

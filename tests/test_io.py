@@ -99,9 +99,9 @@ def test_repeated_wrt_adds_up():
     run = invoke("grad", "x*y*z", "--at", "x=1,y=2,z=3", "--wrt", "x", "--wrt", "z", "--json")
     assert run.exit_code == 0, run.output
     # ∂(xyz)/∂x = yz = 6, ∂/∂z = xy = 2; y is held fixed.
-    assert json.loads(run.output)["gradient"] == {"x": 6.0, "z": 2.0}
+    assert json.loads(run.stdout)["gradient"] == {"x": 6.0, "z": 2.0}
     run = invoke("grad", "x*y*z", "--at", "x=1,y=2,z=3", "--wrt", "x,y", "--wrt", "z", "--json")
-    assert json.loads(run.output)["gradient"] == {"x": 6.0, "y": 3.0, "z": 2.0}
+    assert json.loads(run.stdout)["gradient"] == {"x": 6.0, "y": 3.0, "z": 2.0}
 
 
 def test_a_name_in_two_wrt_options_is_named():
