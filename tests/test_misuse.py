@@ -128,3 +128,71 @@ def test_digits_other_than_0_to_9_are_refused_alike_in_points_and_formulas(digit
     assert caught.value.column == 6
     with pytest.raises(adcli.PointError):
         GRAPH.evaluate({"x": digit, "y": 1})
+
+
+def _adjoint_text(formula: str, point: dict, mode: str = "reverse") -> str:
+    import io as _io
+
+    from rich.console import Console
+
+    from adcli.render import trace
+
+    result = adcli.parse(formula).differentiate(point, mode)
+    console = Console(width=200, record=True, file=_io.StringIO(), color_system=None)
+    trace.render(result, True, console=console)
+    return console.export_text()
+
+
+@pytest.mark.parametrize(
+    ("formula", "tangent_rule", "partial"),
+    [
+        ("x^2", "v̇₁ = v̇₀·(2·v₀)", "2·v₀"),
+        ("x^3", "v̇₁ = v̇₀·(3·v₀^2)", "3·v₀^2"),
+        ("x^0.5", "v̇₁ = v̇₀·(0.5·v₀^(-0.5))", "0.5·v₀^(-0.5)"),
+        ("x^1", "v̇₁ = v̇₀ ", "1"),
+    ],
+)
+def test_the_partial_of_a_constant_power_is_worked_out(formula, tangent_rule, partial):
+    forward = _adjoint_text(formula, {"x": 2.0}, "forward")
+    reverse = _adjoint_text(formula, {"x": 2.0}, "reverse")
+    assert tangent_rule in forward
+    (row,) = [line for line in reverse.splitlines() if "∂v₁/∂v₀ " in line]
+    assert row.split()[5] == partial  # v̄₀ += v̄₁ · ∂v₁/∂v₀ PARTIAL g · p term
+    for text in (forward, reverse):
+        assert "-1)" not in text
+
+
+def test_a_name_of_several_letters_gets_one_bar_not_one_per_letter():
+    from adcli.render.trace import BAR, DOT, marked
+
+    assert marked("out", BAR) == "o\u0305u\u0305t\u0305"  # one continuous overline
+    assert marked("out", DOT) == "ou\u0307t"  # one dot, over the middle as \dot{out} puts it
+    assert marked("x1", BAR) == "x̄1"
+    text = _adjoint_text("x*y + f", {"x": 1, "y": 2, "f": 3})  # the output is called out
+    assert "ōūt̄" not in text and "\u0304u" not in text
+    assert "v̄₂ = o\u0305u\u0305t\u0305" in text
+
+
+def test_the_kink_warning_counts_the_other_kinks():
+    result = adcli.parse("abs(x) + relu(y) + max(x, y) + abs(2*x)").differentiate({"x": 0, "y": 0})
+    (warning,) = [w for w in result.warnings if "no derivative" in w]
+    assert warning.startswith("abs at v1 (abs(x)) is at a point where it has no derivative")
+    assert warning.endswith("; 3 more operations are at such a point too")
+    (one,) = adcli.parse("abs(x) + relu(x)").differentiate({"x": 0}).warnings
+    assert one.endswith("; 1 more operation is at such a point too")
+    (alone,) = adcli.parse("abs(x) + relu(x)").differentiate({"x": 1e-300 * 0 - 0.0}).warnings
+    assert "more" not in alone or alone.endswith("too")
+
+
+def test_graph_help_promises_edge_partials_only_where_they_are_drawn():
+    from adcli.render.picture import render
+
+    run = invoke("graph", "--help")
+    help_text = " ".join(run.output.split())
+    graph = adcli.parse("x*y")
+    result = graph.differentiate({"x": 3, "y": 2})
+    drawings = {fmt: render(graph, result, fmt) for fmt in ("ascii", "dot", "mermaid")}
+    # ∂(x·y)/∂x = y = 2 labels an edge in DOT and Mermaid; the ASCII drawing has no edge labels.
+    assert 'label="2"' in drawings["dot"] and '|"2"|' in drawings["mermaid"]
+    assert "dot and mermaid also label edges with local partials" in help_text
+    assert "edges with local partials." not in help_text.replace("also label edges with local partials.", "")

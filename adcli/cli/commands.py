@@ -397,7 +397,8 @@ Examples:
 @click.option(
     "--mode",
     type=click.Choice(["reverse", "forward"]),
-    help="With --at: label nodes with their adjoints (reverse) or tangents (forward), edges with local partials.",
+    help="With --at: label nodes with their adjoints (reverse) or tangents (forward); dot and mermaid also label "
+    "edges with local partials.",
 )
 @click.option(
     "--format",

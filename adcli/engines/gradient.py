@@ -132,12 +132,14 @@ def nonfinite_warnings(result: Result, active: list[bool]) -> list[str]:
         if first is not None:
             warnings.append(f"{_where(graph, first)} is {_word(values[first])}: the first value that is not finite")
     if result.wrt:
-        kink = next((i for i in graph.kinked if active[i] and graph.needed[i] and _at_kink(graph, values, i)), None)
-        if kink is not None:
+        kinks = [i for i in graph.kinked if active[i] and graph.needed[i] and _at_kink(graph, values, i)]
+        if kinks:
+            kink, more = kinks[0], len(kinks) - 1
             convention = graph.ops[kink].kink[1]
+            others = f"; {more:,} more operation{'s are' if more > 1 else ' is'} at such a point too" if more else ""
             warnings.append(
                 f"{_where(graph, kink)} is at a point where it has no derivative; adcli uses {convention} "
-                "(see Numerical conventions in the README)"
+                f"(see Numerical conventions in the README){others}"
             )
     if not _finite(sum(result.gradient.values())):
         warnings += _first_nonfinite_partial(result, active)

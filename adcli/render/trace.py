@@ -37,6 +37,7 @@ NAME_LIMIT = 20  # characters of a variable's name in a heading
 RICH_ROWS = 1000  # larger (--full) traces are written as plain columns: rich would take seconds
 
 DOT, BAR = "\u0307", "\u0304"  # combining dot (v̇, tangent) and macron (v̄, adjoint)
+OVERLINE = "\u0305"  # combining overline: the adjoint's bar over a name of several letters
 _SUBSCRIPT = str.maketrans("0123456789-ij", "₀₁₂₃₄₅₆₇₈₉₋ᵢⱼ")
 _OPERATOR = {"add": " + ", "sub": " - ", "mul": " × ", "div": " / "}
 _CONSTANT_TEXT = {"pi": "π"}
@@ -174,7 +175,31 @@ def rule_pieces(rule: str, a: Any, b: Any, v: Any) -> list:
             out.append({"a": a, "b": b, "v": v}[part])
         elif part:
             out.append(part)
-    return out
+    return _constant_power(out)
+
+
+def _constant_power(pieces: list) -> list:
+    """``c·v^(c-1)`` with the exponent worked out when c is a number: ``2·v₋₁``, ``3·v₋₁^2``, ``1``."""
+    for k in range(len(pieces) - 2):
+        opening, base, rest = pieces[k : k + 3]
+        if opening != "^(" or not isinstance(base, Const) or not isinstance(rest, str) or not rest.startswith("-1)"):
+            continue
+        try:
+            exponent = float(base.text) - 1
+        except ValueError:  # pi, e: left as written
+            continue
+        tail = rest[3:]
+        if exponent == 1:
+            power: list = []
+        elif exponent < 0:
+            power = ["^(", Const(human(exponent)), ")"]
+        else:
+            power = ["^", Const(human(exponent))]
+        head = pieces[:k]
+        if exponent == 0 and head[-3:-1] == [base, "·"]:  # 1·v^0 is 1
+            head, power = [*head[:-3], Const("1")], []
+        return [*head, *power, *([tail] if tail else []), *_constant_power(pieces[k + 3 :])]
+    return pieces
 
 
 def _is_atomic(rule: str) -> bool:
@@ -222,6 +247,8 @@ def tangent_term(graph: Graph, node: int, k: int) -> tuple[bool, list]:
     else:
         joint = "·"
     pieces = rule_pieces(body, a, b, v)
+    if pieces == [Const("1")] and joint == "·":  # a worked-out 1·v^0
+        return negative, tangent
     if not _is_atomic(body):
         pieces = ["(", *pieces, ")"]
     return negative, [*tangent, joint, *pieces]
@@ -455,7 +482,7 @@ def plain(piece: Any, digits: int | None) -> str:
 
 
 def marked(name: str, mark: str) -> str:
-    """A name with a dot or bar: on its letter (ẋ, x̄1), or on every letter of a word (s̄ēēd̄).
+    """A name with a dot or bar: on its letter (ẋ, x̄1); over a word, one overline (o̅u̅t̅) or one dot (ou̇t).
 
     Precomposed where Unicode has the character (NFC), which terminals draw best.
     """
@@ -463,7 +490,10 @@ def marked(name: str, mark: str) -> str:
         return name
     if sum(ch.isalpha() for ch in name) < 2:
         return unicodedata.normalize("NFC", name[:1] + mark) + name[1:]
-    return unicodedata.normalize("NFC", "".join(ch + mark if ch.isalpha() else ch for ch in name))
+    if mark == BAR:  # one bar over the whole word: the combining overline joins from letter to letter
+        return "".join(ch + OVERLINE for ch in name)
+    middle = len(name) // 2  # one dot over the middle of the word, where \dot{out} puts it
+    return unicodedata.normalize("NFC", name[: middle + 1] + mark) + name[middle + 1 :]
 
 
 def cell_text(cell: Cell, digits: int | None) -> str:
@@ -819,7 +849,7 @@ def print_rich(console: Any, secs: list[Section], digits: int | None, summary: l
 
 def _columns(text: str) -> int:
     """Terminal columns of our text: the combining dot and bar (v̇, v̄) take none."""
-    return len(text) - text.count(DOT) - text.count(BAR)
+    return len(text) - text.count(DOT) - text.count(BAR) - text.count(OVERLINE)
 
 
 def _aligned(cells: list[str], widths: list[int], right: list[bool]) -> str:
