@@ -454,3 +454,35 @@ def test_unknown_shell_is_a_usage_error(adcli_run):
     assert run.code == 2
     assert "'tcsh' is not one of" in run.err
     assert run.out == ""
+
+
+# A word typed without quotes, @FILE, and the order of the candidates.
+
+
+@pytest.mark.parametrize("shell", ALL)
+def test_a_function_name_keeps_the_backslash_escapes_of_its_word(shell, sandbox):
+    """exp\\(x\\)*sq<TAB> must stay a line the shell can run: bash dropped the backslashes."""
+    import shlex
+
+    line = tab(shell, sandbox, r"adcli grad exp\(x\)*sq").line
+    assert shlex.split(line) == ["adcli", "grad", "exp(x)*sqrt("]
+
+
+@pytest.mark.parametrize("shell", ALL)
+@pytest.mark.parametrize("typed", ["adcli grad @form", "adcli grad x --at @form"])
+def test_at_offers_file_names(shell, sandbox, typed):
+    assert tab(shell, sandbox, typed).line.rstrip() == typed + "ula.txt"
+    (sandbox / "models").mkdir(exist_ok=True)
+    (sandbox / "models" / "rosenbrock.txt").write_text("100*(y-x^2)^2 + (1-x)^2\n")
+    assert candidates(shell, sandbox, "adcli eval @mod") == {"@models/"}
+    assert candidates(shell, sandbox, "adcli eval @models/") == {"@models/rosenbrock.txt"}
+
+
+def test_zsh_lists_candidates_in_the_formulas_order(sandbox):
+    import re
+
+    screen = re.sub(
+        r"\x1b\[[0-9;?]*[A-Za-z]", "\n", tab("zsh", sandbox, "adcli grad 'delta + alpha*c + b' --at ").screen
+    )
+    listed = re.findall(r"\b(delta|alpha|c|b)=  -- variable", screen)
+    assert listed == ["delta", "alpha", "c", "b"]  # first appearance, not reversed
