@@ -149,8 +149,9 @@ class Typed:
         self.screen = screen
 
 
-def tab(shell: str, sandbox: Path, line: str, timeout: float = 30.0) -> Typed:
-    """Start SHELL on a pseudo-terminal, type LINE and TAB, and report what happened."""
+def tab(shell: str, sandbox: Path, line: str, timeout: float = 30.0, listing: str | None = None) -> Typed:
+    """Start SHELL on a pseudo-terminal, type LINE and TAB, and report what happened
+    (with ``listing``, wait until the screen shows that text too)."""
     out = sandbox / f"{shell}.out"
     out.write_text("")
     env = {**shell_env(sandbox), "OUT": str(out), "SANDBOX": str(sandbox)}
@@ -188,6 +189,10 @@ def tab(shell: str, sandbox: Path, line: str, timeout: float = 30.0) -> Typed:
         pump_until("READY")
         os.write(fd, (line + "\t\x14").encode())
         record = pump_until("L:")
+        deadline = time.monotonic() + timeout
+        while listing is not None and listing not in screen.decode(errors="replace") and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.05)[0]:
+                screen.extend(os.read(fd, 65536))
     finally:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
@@ -481,8 +486,7 @@ def test_at_offers_file_names(shell, sandbox, typed):
 def test_zsh_lists_candidates_in_the_formulas_order(sandbox):
     import re
 
-    screen = re.sub(
-        r"\x1b\[[0-9;?]*[A-Za-z]", "\n", tab("zsh", sandbox, "adcli grad 'delta + alpha*c + b' --at ").screen
-    )
+    typed = tab("zsh", sandbox, "adcli grad 'delta + alpha*c + b' --at ", listing="b=  -- variable")
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "\n", typed.screen)
     listed = re.findall(r"\b(delta|alpha|c|b)=  -- variable", screen)
     assert listed == ["delta", "alpha", "c", "b"]  # first appearance, not reversed

@@ -210,3 +210,45 @@ def test_ctrl_c_while_reading_exits_130_without_a_traceback():
     assert proc.returncode == commands.INTERRUPTED
     assert out == ""
     assert err.strip() == ""
+
+
+# 13. Tables that fit, LaTeX names, --svg -.
+
+
+def test_at_80_columns_no_product_is_split_across_lines():
+    """The README's Baydin example at default digits, piped (80 columns): each g·p on one line."""
+    run = invoke("grad", "ln(x1) + x1*x2 - sin(x2)", "--at", "x1=2,x2=5", "--trace")
+    lines = run.stdout.splitlines()
+    adjoint = lines[lines.index("adjoint trace (reverse mode)") :]
+    updates = [line for line in adjoint if "+=" in line]
+    assert len(updates) == 8
+    # By hand: v̄₀ += v̄₄·∂v₄/∂v₀ multiplies -1 by cos(5) = 0.28366218546322625.
+    assert any("-1·0.28366218546322625" in line for line in updates)
+    body = adjoint[4 : adjoint.index("", 4)]  # below the header's rule, up to the value and gradient
+    assert len(body) == 11  # the seed, 8 updates, 2 gradient rows: none wrapped onto a second line
+    for line in body:
+        assert len(line) <= 80 and "=" in line, f"a continuation line: {line!r}"
+
+
+def test_latex_names_are_indexed_and_barred_whole():
+    from adcli.render.trace import BAR, DOT, latex_name
+
+    assert latex_name("x1", BAR) == r"\bar{x}_{1}"  # the adjoint of x₁: the bar on x, the index after
+    assert latex_name("x_1") == "x_{1}"
+    assert latex_name("out", BAR) == r"\overline{\mathit{out}}"
+    assert latex_name("alpha2", DOT) == r"\dot{\mathit{alpha}}_{2}"
+    run = invoke("grad", "x_1*x2", "--at", "x_1=2,x2=3", "--format", "latex")
+    assert run.exit_code == 0, run.output
+    assert r"\bar{x}_{1}" in run.stdout and r"\bar{x}_{2}" in run.stdout
+    assert r"x\_1" not in run.stdout.split("\n", 1)[1].replace(r"\texttt{x\_1", "")  # only source text is literal
+
+
+def test_svg_dash_writes_the_svg_to_standard_output(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run = invoke("grad", "x*y", "--at", "x=3,y=2", "--svg", "-")
+    assert run.exit_code == 0, run.output
+    assert run.stdout.startswith("<svg") and run.stdout.rstrip().endswith("</svg>")
+    assert not (tmp_path / "-").exists()
+    refused = invoke("grad", "x*y", "--at", "x=3,y=2", "--svg", "-", "--format", "latex")
+    assert refused.exit_code == 2
+    assert "--svg - writes the SVG to standard output" in refused.output

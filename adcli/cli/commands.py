@@ -134,7 +134,7 @@ _TRACE_OPTIONS = (  # listed in --help in this order
         "--svg",
         metavar="FILE",
         type=click.Path(dir_okay=False),
-        help="Also write the traced table as SVG to FILE (implies --trace).",
+        help="Also write the traced table as SVG to FILE ('-': only the SVG, to standard output; implies --trace).",
     ),
 )
 
@@ -150,6 +150,8 @@ def _trace_view(as_json: bool, trace: bool, fmt: str, svg: str | None, full: boo
     """Whether to show the trace; --format, --svg and --full ask for it, and none of them fits --json."""
     if as_json and (fmt != "text" or svg is not None):
         raise click.UsageError("--format and --svg shape the table for people; --json prints the whole trace as JSON")
+    if svg == "-" and fmt != "text":
+        raise click.UsageError(f"--svg - writes the SVG to standard output, where --format {fmt} writes too")
     return trace or fmt != "text" or svg is not None or full
 
 
@@ -311,7 +313,7 @@ def _answer(
 ) -> None:
     """What grad and eval share: parse, differentiate (by no variable, for eval), show."""
     trace = _trace_view(as_json, trace, view["fmt"], view["svg"], view["full"])
-    if view["svg"] is not None:  # before any work or output, not after printing the whole result
+    if view["svg"] not in (None, "-"):  # before any work or output, not after printing the whole result
         _run(lambda: _check_writable(view["svg"], "SVG"))
 
     def work():

@@ -427,16 +427,16 @@ def adjoint_section(result: Result, full: bool) -> Section:
         i, k = item
         j = args[i][k]
         g, p = bar[i], partials[i][k]
-        update = (Sym(number_of(graph, j), BAR), " += ", Sym(number_of(graph, i), BAR), " · ")
+        update = (Sym(number_of(graph, j), BAR), " += ", Sym(number_of(graph, i), BAR), "·")
         update += tuple(partial_symbol(graph, i, j))
         a = operand(graph, args[i][0])
         b = operand(graph, args[i][1]) if len(args[i]) > 1 else None
         local = tuple(rule_pieces(graph.ops[i].rule[k], a, b, Sym(number_of(graph, i))))
         # The term the engine added: the same single product g·p, shown, not a new derivative.
-        return ((update, local, (Num(g), " · ", Num(p, factor=True)), (Num(g * p),)), "")
+        return ((update, local, (Num(g), "·", Num(p, factor=True)), (Num(g * p),)), "")
 
     partial = ("∂", Sym("i"), "/∂", Sym("j"))
-    headers = [(Word("adjoint update"),), partial, (Sym("i", BAR), " · ", *partial), (Word("term"),)]
+    headers = [(Word("adjoint update"),), partial, (Sym("i", BAR), "·", *partial), (Word("term"),)]
     right = [False, False, True, True]
     title = "adjoint trace (reverse mode)"
     note = "" if seeded else f"the output does not depend on {', '.join(wrt)}: every adjoint is 0"
@@ -561,6 +561,27 @@ def latex_text(text: str) -> str:
     return "".join(_LATEX_TEXT_ESCAPES.get(ch, ch) for ch in text)
 
 
+_INDEXED_NAME = re.compile(r"([A-Za-z]+)(?:_?([0-9]+)|_([A-Za-z0-9_]+))?")
+
+
+def latex_name(text: str, mark: str = "") -> str:
+    """A variable's name in LaTeX maths: x1 and x_1 as x_{1}, the mark on the letters before
+    the index (\\bar{x}_{1}, the adjoint of x₁), a word in italic under one \\overline."""
+    match = _INDEXED_NAME.fullmatch(text)
+    base, index = (match.group(1), match.group(2) or match.group(3)) if match else (text, None)
+    shown = base.replace("_", "\\_")
+    if len(base) > 1:
+        shown = "\\mathit{" + shown + "}"
+    if mark == DOT:
+        shown = "\\dot{" + shown + "}"
+    elif mark == BAR:
+        shown = ("\\bar{" if len(base) == 1 else "\\overline{") + shown + "}"
+    if index:
+        inner = index.replace("_", "\\_")
+        shown += "_{" + (inner if len(index) == 1 or index.isdigit() else "\\mathit{" + inner + "}") + "}"
+    return shown
+
+
 def _latex_number(x: float | None, digits: int | None, factor: bool = False) -> str:
     text = number_text(x, digits)
     if text in ("inf", "-inf"):
@@ -602,10 +623,7 @@ class _LatexMath:
             v = {DOT: r"\dot{v}", BAR: r"\bar{v}"}.get(piece.mark, "v")
             out = f"{v}_{{{piece.n}}}"
         elif isinstance(piece, Name):
-            name = piece.text.replace("_", r"\_")
-            name = name if len(piece.text) == 1 else rf"\mathit{{{name}}}"
-            bar = r"\bar" if sum(ch.isalpha() for ch in piece.text) < 2 else r"\overline"
-            out = {DOT: rf"\dot{{{name}}}", BAR: rf"{bar}{{{name}}}"}.get(piece.mark, name)
+            out = latex_name(piece.text, piece.mark)
         elif isinstance(piece, Num):
             out = _latex_number(piece.x, self.digits, piece.factor)
         elif isinstance(piece, Const):
@@ -896,6 +914,9 @@ def save_svg(path: str, secs: list[Section], digits: int | None, summary: list[t
     console = Console(file=io.StringIO(), record=True, width=width, force_terminal=True, highlight=False)
     for table in tables:
         console.print(table, crop=False)
+    if path == "-":  # standard output, the SVG alone
+        sys.stdout.write(console.export_svg(title=title))
+        return
     try:
         console.save_svg(path, title=title)
     except OSError as error:
@@ -926,6 +947,8 @@ def render(
         sys.stdout.write(markdown(result, secs, gradient, digits))
     elif fmt == "latex":
         sys.stdout.write(latex(result, secs, gradient, digits))
+    elif svg == "-":  # the SVG takes standard output's place
+        pass
     elif console is not None:
         print_rich(console, secs, digits, summary)
     else:
