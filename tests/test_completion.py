@@ -467,10 +467,13 @@ def test_unknown_shell_is_a_usage_error(adcli_run):
 @pytest.mark.parametrize("shell", ALL)
 def test_a_function_name_keeps_the_backslash_escapes_of_its_word(shell, sandbox):
     """exp\\(x\\)*sq<TAB> must stay a line the shell can run: bash dropped the backslashes."""
-    import shlex
-
     line = tab(shell, sandbox, r"adcli grad exp\(x\)*sq").line
-    assert shlex.split(line) == ["adcli", "grad", "exp(x)*sqrt("]
+    # bash itself reads the completed line back: unescaped parentheses are a syntax error.
+    words = subprocess.run(
+        [need("bash"), "-c", f"set -- {line}; printf '%s\\n' \"$@\""], capture_output=True, text=True, timeout=30
+    )
+    assert words.returncode == 0, words.stderr
+    assert words.stdout.splitlines() == ["adcli", "grad", "exp(x)*sqrt("]
 
 
 @pytest.mark.parametrize("shell", ALL)

@@ -180,8 +180,8 @@ def test_the_kink_warning_counts_the_other_kinks():
     assert warning.endswith("; 3 more operations are at such a point too")
     (one,) = adcli.parse("abs(x) + relu(x)").differentiate({"x": 0}).warnings
     assert one.endswith("; 1 more operation is at such a point too")
-    (alone,) = adcli.parse("abs(x) + relu(x)").differentiate({"x": 1e-300 * 0 - 0.0}).warnings
-    assert "more" not in alone or alone.endswith("too")
+    (alone,) = [w for w in adcli.parse("abs(x) + y").differentiate({"x": 0, "y": 1}).warnings]
+    assert "more" not in alone
 
 
 def test_graph_help_promises_edge_partials_only_where_they_are_drawn():
