@@ -10,15 +10,20 @@
 
 from __future__ import annotations
 
-from .core.graph import Graph
-from .errors import AdcliError, EvaluationError, ParseError, PointError
-from .lang.parser import parse
-from .lang.point import parse_point
+from typing import TYPE_CHECKING, Any
+
+from .errors import AdcliError, ArgumentError, EvaluationError, ParseError, PointError
+
+if TYPE_CHECKING:
+    from .core.graph import Graph
+    from .lang.parser import parse
+    from .lang.point import parse_point
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AdcliError",
+    "ArgumentError",
     "EvaluationError",
     "Graph",
     "ParseError",
@@ -27,3 +32,17 @@ __all__ = [
     "parse",
     "parse_point",
 ]
+
+# Imported on first use, so that the adcli script starts inside its own Ctrl-C handling
+# (adcli.cli.main) rather than while this package loads its parser.
+_LAZY = {"Graph": ".core.graph", "parse": ".lang.parser", "parse_point": ".lang.point"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from importlib import import_module
+
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

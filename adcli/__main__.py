@@ -1,5 +1,5 @@
 """python -m adcli: the same command line as the adcli script."""
 
-from .cli.commands import main
+from .cli import main
 
 main()

@@ -42,10 +42,23 @@ class PointError(AdcliError):
     """The point (--at) is malformed, misses a variable or names one the formula lacks."""
 
 
+class ArgumentError(AdcliError):
+    """A Python API call got an argument it does not take: a formula that is not a string,
+    an unknown mode, a ``wrt`` that is not variable names."""
+
+
 class EvaluationError(AdcliError):
     """An evaluation that could not produce a result (exit code 1)."""
 
     exit_code = 1
+
+
+def kind_of(value: object) -> str:
+    """A Python value by its type, for a message that must not show a repr: None, a list, an int."""
+    if value is None:
+        return "None"
+    name = type(value).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
 
 
 _WINDOW = 60  # characters of context shown left of the caret

@@ -149,8 +149,9 @@ class Typed:
         self.screen = screen
 
 
-def tab(shell: str, sandbox: Path, line: str, timeout: float = 30.0) -> Typed:
-    """Start SHELL on a pseudo-terminal, type LINE and TAB, and report what happened."""
+def tab(shell: str, sandbox: Path, line: str, timeout: float = 30.0, listing: str | None = None) -> Typed:
+    """Start SHELL on a pseudo-terminal, type LINE and TAB, and report what happened
+    (with ``listing``, wait until the screen shows that text too)."""
     out = sandbox / f"{shell}.out"
     out.write_text("")
     env = {**shell_env(sandbox), "OUT": str(out), "SANDBOX": str(sandbox)}
@@ -188,6 +189,10 @@ def tab(shell: str, sandbox: Path, line: str, timeout: float = 30.0) -> Typed:
         pump_until("READY")
         os.write(fd, (line + "\t\x14").encode())
         record = pump_until("L:")
+        deadline = time.monotonic() + timeout
+        while listing is not None and listing not in screen.decode(errors="replace") and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.05)[0]:
+                screen.extend(os.read(fd, 65536))
     finally:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
@@ -454,3 +459,37 @@ def test_unknown_shell_is_a_usage_error(adcli_run):
     assert run.code == 2
     assert "'tcsh' is not one of" in run.err
     assert run.out == ""
+
+
+# A word typed without quotes, @FILE, and the order of the candidates.
+
+
+@pytest.mark.parametrize("shell", ALL)
+def test_a_function_name_keeps_the_backslash_escapes_of_its_word(shell, sandbox):
+    """exp\\(x\\)*sq<TAB> must stay a line the shell can run: bash dropped the backslashes."""
+    line = tab(shell, sandbox, r"adcli grad exp\(x\)*sq").line
+    # bash itself reads the completed line back: unescaped parentheses are a syntax error.
+    words = subprocess.run(
+        [need("bash"), "-c", f"set -- {line}; printf '%s\\n' \"$@\""], capture_output=True, text=True, timeout=30
+    )
+    assert words.returncode == 0, words.stderr
+    assert words.stdout.splitlines() == ["adcli", "grad", "exp(x)*sqrt("]
+
+
+@pytest.mark.parametrize("shell", ALL)
+@pytest.mark.parametrize("typed", ["adcli grad @form", "adcli grad x --at @form"])
+def test_at_offers_file_names(shell, sandbox, typed):
+    assert tab(shell, sandbox, typed).line.rstrip() == typed + "ula.txt"
+    (sandbox / "models").mkdir(exist_ok=True)
+    (sandbox / "models" / "rosenbrock.txt").write_text("100*(y-x^2)^2 + (1-x)^2\n")
+    assert candidates(shell, sandbox, "adcli eval @mod") == {"@models/"}
+    assert candidates(shell, sandbox, "adcli eval @models/") == {"@models/rosenbrock.txt"}
+
+
+def test_zsh_lists_candidates_in_the_formulas_order(sandbox):
+    import re
+
+    typed = tab("zsh", sandbox, "adcli grad 'delta + alpha*c + b' --at ", listing="b=  -- variable")
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "\n", typed.screen)
+    listed = re.findall(r"\b(delta|alpha|c|b)=  -- variable", screen)
+    assert listed == ["delta", "alpha", "c", "b"]  # first appearance, not reversed

@@ -102,8 +102,10 @@ def test_names_the_formula_defines_are_not_inputs():
 def test_api_accepts_a_comma_separated_wrt_and_rejects_non_numbers():
     graph = adcli.parse("x*y*z")
     assert graph.gradient({"x": 1, "y": 2, "z": 3}, wrt="z,x") == {"z": 2.0, "x": 6.0}
-    with pytest.raises(adcli.PointError, match="the value of 'y' must be a number"):
+    with pytest.raises(adcli.PointError, match="the value of y must be a constant expression, but 'two' uses two"):
         graph.evaluate({"x": 1, "y": "two", "z": 3})
+    with pytest.raises(adcli.PointError, match="the value of 'y' must be a number or a string holding one"):
+        graph.evaluate({"x": 1, "y": [2], "z": 3})
 
 
 def test_formula_file_with_a_byte_order_mark(tmp_path, adcli_run):

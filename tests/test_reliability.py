@@ -210,7 +210,7 @@ def test_formula_over_the_limit_is_refused(tmp_path):
     formula.write_text("x+" * (MAX_FORMULA_CHARS // 2) + "x")
     code, err, peak_kib = _run_measured(["grad", f"@{formula}", "--at", "x=1"])
     assert code == 2
-    assert re.match(r"error: the formula has [\d,]+ characters; adcli reads formulas of at most [\d,]+", err)
+    assert re.match(r"error: the formula file '.*' is longer than [\d,]+ characters, the most adcli reads", err)
     assert peak_kib < 1_000_000
 
 

@@ -7,6 +7,8 @@ reading, so ``adcli grad ... --json`` starts fast.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import sys
 
@@ -41,18 +43,41 @@ class Failure(click.ClickException):
 
 
 def read_formula(expr: str) -> str:
-    """EXPR as given, '-' for standard input, '@PATH' for a file."""
+    """EXPR as given, '-' for standard input, '@PATH' for a file (both read up to the size limit)."""
     if expr == "-":
-        return sys.stdin.read()
+        try:
+            return _read_bounded(sys.stdin, "formula on standard input")
+        except UnicodeDecodeError as error:
+            raise AdcliError(f"cannot read the formula on standard input: {error}") from None
     if expr.startswith("@"):
         return _read_file(expr[1:], "formula")
     return expr
 
 
+_CHUNK = 1 << 20  # characters read at a time: an endless source is refused at the limit, not read to the end
+
+
+def _read_bounded(handle, what: str) -> str:
+    """All of ``handle``'s text, read in pieces; past MAX_FORMULA_CHARS it is refused (exit 2).
+
+    A file, a pipe, a device such as /dev/zero and standard input are all read this way,
+    so memory stays near the limit whatever the source.
+    """
+    from ..lang.parser import MAX_FORMULA_CHARS
+
+    pieces, total = [], 0
+    while piece := handle.read(min(_CHUNK, MAX_FORMULA_CHARS + 1 - total)):
+        pieces.append(piece)
+        total += len(piece)
+        if total > MAX_FORMULA_CHARS:
+            raise AdcliError(f"the {what} is longer than {MAX_FORMULA_CHARS:,} characters, the most adcli reads")
+    return "".join(pieces)
+
+
 def _read_file(path: str, what: str) -> str:
     try:
         with open(path, encoding="utf-8-sig") as handle:  # -sig: a byte-order mark is not part of the text
-            return handle.read()
+            return _read_bounded(handle, f"{what} file '{path}'")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         raise AdcliError(f"cannot read the {what} file '{path}': {reason}") from None
@@ -64,10 +89,11 @@ def read_point(specs: tuple[str, ...]):
     return parse_point(_read_file(s[1:], "point") if s.startswith("@") else s for s in specs)
 
 
-def _split_names(text: str | None) -> list[str] | None:
-    if text is None:
+def _split_names(texts: tuple[str, ...]) -> list[str] | None:
+    """--wrt's names: every use adds its names (``--wrt x --wrt y`` is ``--wrt x,y``); none given is None."""
+    if not texts:
         return None
-    names = [n.strip() for n in text.split(",") if n.strip()]
+    names = [n.strip() for text in texts for n in text.split(",") if n.strip()]
     if not names:
         raise AdcliError("--wrt needs at least one variable name")
     return names
@@ -108,7 +134,7 @@ _TRACE_OPTIONS = (  # listed in --help in this order
         "--svg",
         metavar="FILE",
         type=click.Path(dir_okay=False),
-        help="Also write the traced table as SVG to FILE (implies --trace).",
+        help="Also write the traced table as SVG to FILE ('-': only the SVG, to standard output; implies --trace).",
     ),
 )
 
@@ -124,6 +150,8 @@ def _trace_view(as_json: bool, trace: bool, fmt: str, svg: str | None, full: boo
     """Whether to show the trace; --format, --svg and --full ask for it, and none of them fits --json."""
     if as_json and (fmt != "text" or svg is not None):
         raise click.UsageError("--format and --svg shape the table for people; --json prints the whole trace as JSON")
+    if svg == "-" and fmt != "text":
+        raise click.UsageError(f"--svg - writes the SVG to standard output, where --format {fmt} writes too")
     return trace or fmt != "text" or svg is not None or full
 
 
@@ -151,6 +179,21 @@ class AdcliGroup(click.Group):
             hint = f"Did you mean '{near[0]}'?" if near else f"Commands: {', '.join(commands)}."
             raise click.UsageError(f"No such command '{name}'. {hint}", ctx)
         return super().resolve_command(ctx, args)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Read the options (--help and --version print here); a failed write leaves as _OutputFailed."""
+        try:
+            return super().parse_args(ctx, args)
+        except OSError as error:
+            raise _OutputFailed(error) from None
+
+    def invoke(self, ctx: click.Context):
+        """Run the command; a failed write leaves as _OutputFailed, past click's own handling
+        (which would make a closed pipe exit 1 and a full disk an internal error)."""
+        try:
+            return super().invoke(ctx)
+        except OSError as error:
+            raise _OutputFailed(error) from None
 
 
 class FormulaCommand(click.Command):
@@ -217,11 +260,12 @@ def _output_options(trace_help: str):
 @click.option(
     "--wrt",
     metavar="NAMES",
-    help="Differentiate by these variables only (x,y); others are held fixed.",
+    multiple=True,
+    help="Differentiate by these variables only (x,y); repeatable; others are held fixed.",
     shell_complete=_completer("complete_names"),
 )
 @_output_options("Show every elementary operation with its value and derivative.")
-def grad(expr: str, at: tuple[str, ...], mode: str, wrt: str | None, as_json: bool, trace: bool, **view) -> None:
+def grad(expr: str, at: tuple[str, ...], mode: str, wrt: tuple[str, ...], as_json: bool, trace: bool, **view) -> None:
     """Value and gradient of EXPR at a point.
 
     EXPR is a formula, '-' to read it from standard input, or @FILE.
@@ -264,12 +308,12 @@ def _answer(
     trace: bool,
     view: dict,
     mode: str = "reverse",
-    wrt: str | None = None,
+    wrt: tuple[str, ...] = (),
     gradient: bool = True,
 ) -> None:
     """What grad and eval share: parse, differentiate (by no variable, for eval), show."""
     trace = _trace_view(as_json, trace, view["fmt"], view["svg"], view["full"])
-    if view["svg"] is not None:  # before any work or output, not after printing the whole result
+    if view["svg"] not in (None, "-"):  # before any work or output, not after printing the whole result
         _run(lambda: _check_writable(view["svg"], "SVG"))
 
     def work():
@@ -356,7 +400,8 @@ Examples:
 @click.option(
     "--mode",
     type=click.Choice(["reverse", "forward"]),
-    help="With --at: label nodes with their adjoints (reverse) or tangents (forward), edges with local partials.",
+    help="With --at: label nodes with their adjoints (reverse) or tangents (forward); dot and mermaid also label "
+    "edges with local partials.",
 )
 @click.option(
     "--format",
@@ -432,20 +477,118 @@ def _emit(result, as_json: bool, trace: bool, gradient: bool, **view) -> None:
     _run(lambda: render(result, trace=trace, gradient=gradient, **view))
 
 
-def main() -> None:
-    """Entry point of the adcli script and of python -m adcli."""
-    if "_ADCLI_COMPLETE" in os.environ:  # a shell asks for completions: use adcli's shell scripts and candidates
-        from .completion import register
+# Exit codes for the two ways a run is cut short from outside, as a shell reports a
+# program stopped by the signal (128 + its number): Ctrl-C (SIGINT) and a reader of
+# the output that went away (SIGPIPE: adcli ... | head).
+INTERRUPTED = 130
+READER_GONE = 141
 
-        register()
+
+class _OutputFailed(Exception):
+    """Writing to standard output or standard error failed (a closed pipe, a full disk)."""
+
+    def __init__(self, error: OSError):
+        super().__init__(error)
+        self.error = error
+
+
+class _WholeWrites(io.RawIOBase):
+    """Standard output's file descriptor, written whole: a short write is carried on until the
+    system reports why it stopped. (Python's own buffered writer returns a short count for a
+    large write to a pipe whose reader has gone, and the text layer drops the rest silently,
+    so ``adcli graph BIG | head -c1`` would exit 0 where a small output exits with a broken pipe.)
+    """
+
+    def __init__(self, fd: int):
+        super().__init__()
+        self._fd = fd
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def isatty(self) -> bool:
+        return os.isatty(self._fd)
+
+    def write(self, data) -> int:
+        view = memoryview(data).cast("B")
+        size = len(view)
+        while view:
+            view = view[os.write(self._fd, view) :]
+        return size
+
+
+def _whole_stdout() -> None:
+    """Put standard output on _WholeWrites, with the same encoding and buffering."""
+    out = sys.stdout
     try:
-        cli(prog_name="adcli")
-    except BrokenPipeError:  # e.g. adcli ... | head: the reader left; that is not an error
-        sys.stderr.close()
-        sys.exit(0)
+        fd = out.fileno()
+    except (AttributeError, OSError, ValueError):  # no real file (a test's capture): leave it
+        return
+    raw = _WholeWrites(fd)
+    sys.stdout = io.TextIOWrapper(
+        io.BufferedWriter(raw), encoding=out.encoding, errors=out.errors, line_buffering=out.line_buffering
+    )
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the output still buffered is dropped at exit, not reported again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # no stdout to point anywhere
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def _exit_for(error: OSError) -> int:
+    """Say why the output could not be written (nothing when the reader left) and give the exit code."""
+    import errno
+
+    _quiet_stdout()
+    if isinstance(error, BrokenPipeError) or error.errno == errno.EPIPE:
+        return READER_GONE
+    reason = error.strerror or str(error)
+    with contextlib.suppress(OSError, ValueError):  # stderr may be gone too
+        click.echo(f"error: could not write the output: {reason}", err=True)
+    return EvaluationError.exit_code
+
+
+def main() -> None:
+    """Entry point of the adcli script and of python -m adcli.
+
+    click's own exit paths are taken over so that every command ends alike: errors are
+    one line and their exit code, Ctrl-C is 130, a reader that went away is 141 with
+    nothing on stderr, and a full disk says the output could not be written (exit 1).
+    """
+    try:
+        if "_ADCLI_COMPLETE" in os.environ:  # a shell asks for completions: use adcli's shell scripts and candidates
+            from .completion import register
+
+            register()
+        _whole_stdout()
+        code = cli.main(prog_name="adcli", standalone_mode=False)
+        sys.stdout.flush()  # output still buffered fails here, where it can be reported, not at exit
+        code = code if isinstance(code, int) else 0
+    except click.ClickException as error:
+        try:
+            error.show()
+        except OSError as unwritable:
+            code = _exit_for(unwritable)
+        else:
+            code = error.exit_code
+    except (click.Abort, KeyboardInterrupt):
+        code = INTERRUPTED
+    except _OutputFailed as failed:
+        code = _exit_for(failed.error)
+    except OSError as error:  # the final flush, or writing outside a command (--help, --version)
+        code = _exit_for(error)
     except RecursionError:  # nothing in adcli recurses on depth; a library might
         click.echo("error: the formula is nested too deeply for this Python", err=True)
-        sys.exit(EvaluationError.exit_code)
+        code = EvaluationError.exit_code
     except Exception as error:  # a bug: say so in one line rather than a traceback
         click.echo(f"error: internal error ({type(error).__name__}: {error}); please report it", err=True)
-        sys.exit(EvaluationError.exit_code)
+        code = EvaluationError.exit_code
+    sys.exit(code)
+
+
+from . import derivatives  # noqa: E402, F401  (registers jacobian, hessian, jvp, vjp and check)

@@ -57,6 +57,8 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 def complete_point(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """``--at`` values: ``name=`` for each variable of EXPR that has no value yet."""
+    if incomplete.startswith("@"):
+        return _files(incomplete)
     variables = formula_variables(ctx)
     if not variables or incomplete.lstrip().startswith(("@", "{")):
         return []
@@ -72,9 +74,9 @@ def complete_point(ctx: click.Context, param: click.Parameter, incomplete: str) 
 
 
 def complete_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
-    """``--wrt`` values: the variables of EXPR not yet listed, comma-separated."""
+    """``--wrt`` values: the variables of EXPR not yet listed (here or in an earlier --wrt), comma-separated."""
     head, piece = _last_piece(incomplete)
-    given = {name.strip() for name in head.split(",")}
+    given = {name.strip() for text in [head, *_earlier_values(ctx, param)] for name in text.split(",")}
     return [
         CompletionItem(head + name, help="variable")
         for name in formula_variables(ctx)
@@ -85,8 +87,10 @@ def complete_names(ctx: click.Context, param: click.Parameter, incomplete: str) 
 def complete_formula(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """EXPR: complete the name at the end of the partial formula to a function (``sin(``),
     a constant or a name already used in it. Nothing for an empty word, ``-`` or ``@FILE``."""
+    if incomplete.startswith("@"):
+        return _files(incomplete)
     match = _NAME_AT_END.search(incomplete)
-    if match is None or incomplete.startswith("@"):
+    if match is None:
         return []
     head, word = incomplete[: match.start()], match.group()
     if head[-1:].isdigit() or head.endswith("."):  # the exponent of a number such as 2e5
@@ -105,6 +109,28 @@ def complete_formula(ctx: click.Context, param: click.Parameter, incomplete: str
         for name in used
         if name.startswith(word) and name not in CONSTANTS
     ]
+    return items
+
+
+def _files(incomplete: str) -> list[CompletionItem]:
+    """``@PATH``: the files and directories that start with PATH, as ``@PATH...`` (a directory
+    with a '/' and no space after it). Listed here, not by the shell, so every shell offers them."""
+    typed = incomplete[1:]
+    folder, partial = os.path.split(typed)
+    try:
+        entries = sorted(os.scandir(os.path.expanduser(folder) or "."), key=lambda entry: entry.name)
+    except OSError:
+        return []
+    items = []
+    for entry in entries:
+        if not entry.name.startswith(partial) or (entry.name.startswith(".") and not partial.startswith(".")):
+            continue
+        value = "@" + os.path.join(folder, entry.name)
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        items.append(CompletionItem(value + "/", type=NOSPACE) if is_dir else CompletionItem(value))
     return items
 
 
@@ -223,6 +249,31 @@ complete -o nosort -F %(complete_func)s %(prog_name)s
 """
 
 
+_BACKSLASHED = re.compile(r"\\(.)", re.DOTALL)
+_BASH_SPECIAL = re.compile(r"""([\s\\'"`$&|;()<>*?\[\]{}!#~^])""")
+
+
+def _in_quotes(line: str) -> bool:
+    """Whether the end of a bash command line lies inside an open ' or " quote."""
+    quote, i = "", 0
+    while i < len(line):
+        ch = line[i]
+        if ch == "\\" and quote != "'":  # an escaped character, outside quotes or in "..."
+            i += 2
+            continue
+        if not quote and ch in "'\"":
+            quote = ch
+        elif ch == quote:
+            quote = ""
+        i += 1
+    return bool(quote)
+
+
+def _bash_escaped(text: str, unquoted: bool) -> str:
+    """A candidate as it must be typed in a word without quotes: exp(x)*sqrt( as exp\\(x\\)\\*sqrt\\(."""
+    return _BASH_SPECIAL.sub(r"\\\1", text) if unquoted else text
+
+
 class AdcliBashComplete(_WholeWord, BashComplete):
     """Bash: the words come from COMP_LINE, candidates are cut to the part of the word
     readline replaces (the text after the last '=' or ':', or after an open quote)."""
@@ -242,11 +293,15 @@ class AdcliBashComplete(_WholeWord, BashComplete):
     def get_completions(self, args: list[str], incomplete: str) -> list[CompletionItem]:
         items = super().get_completions(args, incomplete)
         cur = os.environ.get("COMP_CUR", incomplete)
-        if not incomplete.endswith(cur):
+        # Readline puts a candidate in place of its word as it stands: in a word typed without
+        # quotes, backslash escapes (exp\(x\)) must be written back into the candidate.
+        unquoted = not _in_quotes(os.environ.get("COMP_LINE", ""))
+        plain = _BACKSLASHED.sub(r"\1", cur) if unquoted else cur
+        if not incomplete.endswith(plain):
             return items
-        base = incomplete[: len(incomplete) - len(cur)]  # what readline keeps in front of its word
+        base = incomplete[: len(incomplete) - len(plain)]  # what readline keeps in front of its word
         return [
-            CompletionItem(item.value[len(base) :], type=item.type, help=item.help)
+            CompletionItem(_bash_escaped(item.value[len(base) :], unquoted), type=item.type, help=item.help)
             for item in items
             if item.value.startswith(base)
         ]
@@ -255,14 +310,15 @@ class AdcliBashComplete(_WholeWord, BashComplete):
         return f"{item.type},{item.value}"
 
 
-# Click's zsh script plus nospace candidates (compadd -S '').
+# Click's zsh script plus nospace candidates (compadd -S ''), with compadd -d in place of
+# _describe, which reverses the order of matches that share a description.
 _SOURCE_ZSH = """\
 #compdef %(prog_name)s
 # zsh completion for %(prog_name)s, generated by `%(prog_name)s completion zsh` from click's
 # shell completion. Put it in a directory on $fpath as _%(prog_name)s, or: eval "$(%(prog_name)s completion zsh)"
 
 %(complete_func)s() {
-    local -a response plain plain_described nospace nospace_described
+    local -a response plain plain_keys plain_shown nospace nospace_keys nospace_shown
     local type key descr
     (( ! $+commands[%(prog_name)s] )) && return 1
 
@@ -272,17 +328,20 @@ _SOURCE_ZSH = """\
     for type key descr in ${response}; do
         case $type in
             plain)
-                if [[ "$descr" == "_" ]]; then plain+=("$key"); else plain_described+=("$key:$descr"); fi ;;
+                if [[ "$descr" == "_" ]]; then plain+=("$key")
+                else plain_keys+=("$key"); plain_shown+=("$key  -- $descr"); fi ;;
             nospace)
-                if [[ "$descr" == "_" ]]; then nospace+=("$key"); else nospace_described+=("$key:$descr"); fi ;;
+                if [[ "$descr" == "_" ]]; then nospace+=("$key")
+                else nospace_keys+=("$key"); nospace_shown+=("$key  -- $descr"); fi ;;
             dir) _path_files -/ ;;
             file) _path_files -f ;;
         esac
     done
 
-    (( $#plain_described )) && _describe -V unsorted plain_described -U
+    # compadd -V keeps adcli's order (_describe lists the matches of one description in reverse).
+    (( $#plain_keys )) && compadd -U -V unsorted -l -d plain_shown -a plain_keys
     (( $#plain )) && compadd -U -V unsorted -a plain
-    (( $#nospace_described )) && _describe -V unsorted nospace_described -U -S ''
+    (( $#nospace_keys )) && compadd -U -S '' -V unsorted -l -d nospace_shown -a nospace_keys
     (( $#nospace )) && compadd -U -S '' -V unsorted -a nospace
     return 0
 }
@@ -303,9 +362,7 @@ class AdcliZshComplete(_WholeWord, ZshComplete):
     source_template = _SOURCE_ZSH
 
     def format_completion(self, item: CompletionItem[Any]) -> str:
-        help_ = item.help or "_"
-        value = item.value.replace(":", r"\:") if help_ != "_" else item.value  # _describe splits at ':'
-        return f"{item.type}\n{value}\n{help_}"
+        return f"{item.type}\n{item.value}\n{item.help or '_'}"
 
 
 # Click's fish script, but: values are split from their type at the first comma only

@@ -291,4 +291,4 @@ def check(
 
         render_check(result, digits)
     if not result.agree:
-        sys.exit(1)
+        click.get_current_context().exit(1)

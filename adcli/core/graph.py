@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from ..engines.primal import active_nodes
-from ..errors import ParseError, PointError
+from ..errors import ArgumentError, ParseError, PointError, kind_of
 from .ops import ATOM, POWER, UNARY
 
 if TYPE_CHECKING:
@@ -169,19 +169,26 @@ class Graph:
     # Points.
 
     def input_values(self, point: Mapping[str, float]) -> list[float]:
-        """The point's values in variable order; every variable needs one and no other name may appear."""
+        """The point's values in variable order; every variable needs one and no other name may appear.
+
+        Values follow the command line's rules (adcli.lang.point.point_value): numbers, or
+        strings holding a number or a constant expression such as "pi/4".
+        """
+        from ..lang.point import point_value
+
+        if not isinstance(point, Mapping):
+            raise PointError(f"a point maps variable names to values, such as {{'x': 3, 'y': 2}}, not {kind_of(point)}")
         known = set(self.variables)
+        for name in point:
+            if not isinstance(name, str):
+                raise PointError(f"a point's keys are variable names (strings), not {kind_of(name)}")
         unknown = [name for name in point if name not in known]
         if unknown:  # checked first: a typo in the point also leaves a variable without a value
             raise PointError("the point " + self._unknown_message(unknown[0]))
         missing = [name for name in self.variables if name not in point]
         if missing:
             raise PointError(f"no value given for {_names(missing)}: add {', '.join(n + '=...' for n in missing[:3])}")
-        try:
-            return [float(point[name]) for name in self.variables]
-        except (TypeError, ValueError):
-            bad = next(name for name in self.variables if not _is_number(point[name]))
-            raise PointError(f"the value of '{bad}' must be a number, not {point[bad]!r}") from None
+        return [point_value(name, point[name]) for name in self.variables]
 
     def variable_nodes(self, wrt: Iterable[str] | None) -> list[int]:
         """Node numbers of the variables to differentiate by (all of them when wrt is None)."""
@@ -189,9 +196,13 @@ class Graph:
             return list(range(self.n_inputs))
         if isinstance(wrt, str):  # "x,y" or "x": names, not characters
             wrt = [name.strip() for name in wrt.split(",")]
+        elif not isinstance(wrt, Iterable):
+            raise ArgumentError(f"wrt takes variable names ('x,y' or ['x', 'y']), not {kind_of(wrt)}")
         index = {name: i for i, name in enumerate(self.variables)}
         nodes, seen = [], set()
         for name in wrt:
+            if not isinstance(name, str):
+                raise ArgumentError(f"wrt takes variable names ('x,y' or ['x', 'y']), not {kind_of(name)}")
             if name not in index:
                 raise PointError(f"wrt {self._unknown_message(name)}")
             if name in seen:
@@ -220,6 +231,9 @@ class Graph:
         """
         from ..engines.gradient import differentiate
 
+        if not isinstance(mode, str) or mode not in MODES:
+            shown = f"'{mode}'" if isinstance(mode, str) else kind_of(mode)
+            raise ArgumentError(f"mode must be 'reverse' or 'forward', not {shown}")
         return differentiate(self, point, mode, wrt, record)
 
     def gradient(
@@ -309,11 +323,3 @@ def _names(names: list[str]) -> str:
     quoted = [f"'{n}'" for n in names[:5]]
     more = f" and {len(names) - 5} more" if len(names) > 5 else ""
     return ("variable " if len(names) == 1 else "variables ") + ", ".join(quoted) + more
-
-
-def _is_number(value) -> bool:
-    try:
-        float(value)
-    except (TypeError, ValueError):
-        return False
-    return True

@@ -68,8 +68,7 @@ def differentiate(
     active = graph.varies if len(seeds) == graph.n_inputs else primal.active_nodes(graph, seeds)
     result = _run(graph, mode, inputs, seeds, active, record)
     if not record and not _finite(sum(result.gradient.values())):
-        flows = primal.flows_at(graph, result.values) if graph.selectors else None
-        _, result.partials = reverse.sweep(graph, result.values, active, record=True, flows=flows)
+        _, result.partials = reverse.sweep(graph, result.values, active, record=True)
     result.warnings = nonfinite_warnings(result, active)
     return result
 
@@ -90,13 +89,9 @@ def _run(graph: Graph, mode: str, inputs: list[float], seeds: list[int], active:
         if record and partials is None:
             partials = [None] * len(values)
         return Result(graph, mode, point, wrt, values, gradient, partials, tangents=tangents)
-    if graph.selectors:  # a select whose partial is 0 here passes nothing: the sweep along the edges left
-        flows = primal.flows_at(graph, values)
-        if flows is not graph.flows:
-            bar, partials = reverse.sweep(graph, values, active, record, flows=flows)
-            gradient = {names[s]: _zero_if_none(bar[s]) for s in seeds}
-            return Result(graph, mode, point, wrt, values, gradient, partials, adjoints=bar if record else None)
-    plan = None if record else graph.reverse_plan(seeds)
+    # The plan is fixed before any point: not where a select passes nothing (see primal.flows_at).
+    closed = graph.selectors and primal.flows_at(graph, values) is not graph.flows
+    plan = None if record or closed else graph.reverse_plan(seeds)
     if plan is not None:  # a graph differentiated many times: the planned sweep
         gradient = dict(zip(wrt, plan.gradient(values, seeds), strict=True))
         return Result(graph, mode, point, wrt, values, gradient, None)
@@ -142,12 +137,14 @@ def nonfinite_warnings(result: Result, active: list[bool]) -> list[str]:
         # Along every edge: floor(x) carries no derivative, but at an integer it has none to carry.
         seeds = [graph.variables.index(name) for name in result.wrt]
         depends = primal.active_nodes(graph, seeds, every_edge=True)
-        kink = next((i for i in graph.kinked if depends[i] and graph.needed[i] and _at_kink(graph, values, i)), None)
-        if kink is not None:
+        kinks = [i for i in graph.kinked if depends[i] and graph.needed[i] and _at_kink(graph, values, i)]
+        if kinks:
+            kink, more = kinks[0], len(kinks) - 1
             convention = graph.ops[kink].kink[1]
+            others = f"; {more:,} more operation{'s are' if more > 1 else ' is'} at such a point too" if more else ""
             warnings.append(
                 f"{_where(graph, kink)} is at a point where it has no derivative; adcli uses {convention} "
-                "(see Numerical conventions in the README)"
+                f"(see Numerical conventions in the README){others}"
             )
     if not _finite(sum(result.gradient.values())):
         warnings += _first_nonfinite_partial(result, active)

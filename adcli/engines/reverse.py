@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from itertools import repeat
-from operator import add, and_, itemgetter, mul
+from operator import add, itemgetter, mul
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..core.ops import VALUE_PARTIALS, d_pow_base
@@ -54,8 +54,8 @@ def sweep(
     """The adjoint ∂y/∂vᵢ of every node; with ``record``, also the local partials used.
 
     ``seeds`` gives the outputs' adjoints ({output node: weight}, for vᵀJ); by default
-    ȳ = 1 at the graph's output. ``flows`` (from primal.flows_at) is given where a select
-    passes nothing at this point: the sweep then follows only those edges.
+    ȳ = 1 at the graph's output. Where a select passes nothing at this point (relu below
+    0: see primal.flows_at) the sweep follows only the edges that carry a derivative.
     """
     n, first = len(values), graph.n_leaves
     rules = graph.rules  # entry k is node first + k
@@ -66,7 +66,11 @@ def sweep(
     for node, weight in seeds.items():
         if active[node]:
             bar[node] = weight
-    if flows is not None:
+    if flows is None and graph.selectors:  # a select whose partial is 0 here passes nothing
+        from .primal import flows_at
+
+        flows = flows_at(graph, values)
+    if flows is not None and flows is not graph.flows:
         return _careful(graph, values, active, bar, partials, max(seeds), flows)
     for i in range(max(seeds), first - 1, -1):
         g = bar[i]
@@ -143,7 +147,7 @@ class Plan:
     def __init__(self, graph: Graph, active: list[bool]):
         n, first, rules = len(graph), graph.n_leaves, graph.rules
         self.size, self.output = n, graph.output
-        reached = list(map(and_, active, graph.needed))
+        reached = _reached(graph, active)
         # How many edges enter each node: a node with one, of partial 1, shares an adjoint.
         edges_in = [0] * n
         for i, (a, b) in enumerate(graph.flows, start=first):
@@ -234,6 +238,19 @@ class Plan:
             bar[j] += bar[i] * p
         inputs = self.inputs(bar)
         return [inputs[s] for s in seeds]
+
+
+def _reached(graph: Graph, active: list[bool]) -> list[bool]:
+    """The active nodes the output's adjoint reaches along edges that carry derivatives."""
+    reached = [False] * len(graph)
+    reached[graph.output] = active[graph.output]
+    first, flows = graph.n_leaves, graph.flows
+    for i in range(graph.output, first - 1, -1):
+        if reached[i]:
+            for j in flows[i - first]:
+                if j >= 0 and active[j]:
+                    reached[j] = True
+    return reached
 
 
 def _constant_exponent(graph: Graph, b: int) -> float | None:

@@ -13,7 +13,7 @@ import functools
 import re
 
 from ..core.graph import Graph
-from ..errors import AdcliError, ParseError
+from ..errors import AdcliError, ArgumentError, ParseError, kind_of
 from . import _tables
 from .builder import GraphBuilder
 from .separators import fold_separators
@@ -59,16 +59,37 @@ def _as_semicolon(token):
     return "SEMICOLON", token[1], token[2]  # keeps the newline's text, for error messages
 
 
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")  # a decimal digit of another script: ٣, ３, ३
+
+
+def _non_ascii_digit(text: str) -> ParseError | None:
+    """The error for a digit other than 0-9 (``\\d`` in the grammar would take ٣ as 3), if any."""
+    if text.isascii():  # the common case, at C speed
+        return None
+    match = _OTHER_DIGIT.search(text)
+    if match is None:
+        return None
+    ch = match.group()
+    return ParseError(
+        f"'{ch}' is a digit of another script: adcli reads numbers written with 0-9 only", text, match.start()
+    )
+
+
 def parse(text: str, builder: GraphBuilder | None = None) -> Graph:
     """Parse a formula (or a program of statements) into its computational graph.
 
     ``builder`` builds the graph (the rule formulas of the operation table use one that
     knows the rule operations); by default, a GraphBuilder for ``text``.
     """
+    if not isinstance(text, str):
+        raise ArgumentError(f"parse takes the formula as a string, not {kind_of(text)}")
     if len(text) > MAX_FORMULA_CHARS:
         raise AdcliError(
             f"the formula has {len(text):,} characters; adcli reads formulas of at most {MAX_FORMULA_CHARS:,}"
         )
+    other_digit = _non_ascii_digit(text)
+    if other_digit is not None:
+        raise other_digit
     builder = builder or GraphBuilder(text)
     try:
         output = _run(text, builder)

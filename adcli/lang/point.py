@@ -8,21 +8,31 @@ A file whose text starts with ``{`` is read as a JSON object instead.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 
-from ..errors import ParseError, PointError
+from ..errors import ArgumentError, ParseError, PointError, kind_of
 
-_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_PLAIN_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")  # ASCII digits only, as in formulas
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPECIAL = {"Infinity": float("inf"), "-Infinity": float("-inf"), "NaN": float("nan")}  # JSON's spelling
 _IEEE_WORDS = re.compile(r"[+-]?(inf|infinity|nan)", re.IGNORECASE)  # --at x=inf, y=-inf, z=nan
 
 
-def parse_point(specs: Iterable[str]) -> dict[str, float]:
-    """Merge ``--at`` arguments into one point; a name given twice is an error."""
+def parse_point(specs: Iterable[str] | str) -> dict[str, float]:
+    """Merge ``--at`` arguments into one point; a name given twice is an error.
+
+    ``specs`` is one such text or several; each holds ``name=value`` pairs or a JSON object.
+    """
+    if isinstance(specs, str):
+        specs = [specs]
+    elif not isinstance(specs, Iterable):
+        raise ArgumentError(f"parse_point takes a text or texts such as 'x=3,y=2', not {kind_of(specs)}")
     point: dict[str, float] = {}
     for spec in specs:
+        if not isinstance(spec, str):
+            raise ArgumentError(f"parse_point takes texts such as 'x=3,y=2', not {kind_of(spec)}")
         pairs = _json_pairs(spec) if spec.lstrip().startswith("{") else _text_pairs(spec)
         for name, value in pairs:
             if name in point:
@@ -31,8 +41,16 @@ def parse_point(specs: Iterable[str]) -> dict[str, float]:
     return point
 
 
+def _uncommented(text: str) -> str:
+    """The text without its comments: ``#`` to the end of the line, as in a formula."""
+    if "#" not in text:
+        return text
+    return "\n".join(line.partition("#")[0] for line in text.split("\n"))
+
+
 def _split(text: str) -> list[str]:
-    """Split at commas and newlines that are outside parentheses."""
+    """Split at commas and newlines that are outside parentheses (comments left out)."""
+    text = _uncommented(text)
     pieces, depth, start = [], 0, 0
     for i, ch in enumerate(text):
         if ch == "(":
@@ -72,21 +90,60 @@ def _json_pairs(text: str) -> list[tuple[str, float]]:
 
     try:
         # parse_int=float: an integer too large for a double is inf, as 1e400 is, not an OverflowError.
-        obj = json.loads(text, object_pairs_hook=list, parse_constant=_reject_constant, parse_int=float)
+        obj = json.loads(text, object_pairs_hook=_Object, parse_constant=_reject_constant, parse_int=float)
     except ValueError as error:
         raise PointError(f"the point file is not valid JSON: {error}") from None
-    if not isinstance(obj, list):
+    if not isinstance(obj, _Object):
         raise PointError('a JSON point must be an object such as {"x": 3, "y": 2}')
     pairs = []
     for name, value in obj:
         if not _NAME.fullmatch(name):
             raise PointError(f"point key '{name}' is not a variable name")
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise PointError(f"the value of '{name}' must be a number or a string holding one, not {value!r}")
-        if isinstance(value, str):
-            value = _SPECIAL[value] if value in _SPECIAL else constant_value(value, name)
-        pairs.append((name, float(value)))
+            raise PointError(f"the value of '{name}' must be a number or a string holding one, not {_json_kind(value)}")
+        pairs.append((name, point_value(name, value)))
     return pairs
+
+
+class _Object(list):
+    """A JSON object's (key, value) pairs, in the file's order (json's object_pairs_hook)."""
+
+
+def _json_kind(value: object) -> str:
+    """A JSON value as the file spells it (true, null) or by its kind (an object, an array)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "an object" if isinstance(value, _Object) else "an array"
+
+
+def point_value(name: str, value: object) -> float:
+    """One point value as a double, by the same rules from the command line, a JSON file and the API.
+
+    A number (an int beyond the doubles' range is ±inf, as ``1e400`` is) or a string
+    holding a number or a constant expression (``"pi/4"``, and JSON's ``"Infinity"``,
+    ``"NaN"``); a bool, None or anything else is an error that names the variable.
+    """
+    if isinstance(value, str):
+        return _SPECIAL[value] if value in _SPECIAL else constant_value(value.strip(), name)
+    if isinstance(value, bool) or value is None:
+        pass
+    elif isinstance(value, int):
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
+    else:
+        try:
+            return float(value)  # type: ignore[arg-type]
+        except OverflowError:  # a Fraction, say, beyond the doubles' range
+            return math.inf if value > 0 else -math.inf  # type: ignore[operator]
+        except (TypeError, ValueError):
+            pass
+    raise PointError(
+        f"the value of '{name}' must be a number or a string holding one (such as \"pi/4\"), not {kind_of(value)}"
+    )
 
 
 def _reject_constant(word: str):

@@ -37,6 +37,7 @@ NAME_LIMIT = 20  # characters of a variable's name in a heading
 RICH_ROWS = 1000  # larger (--full) traces are written as plain columns: rich would take seconds
 
 DOT, BAR = "\u0307", "\u0304"  # combining dot (v̇, tangent) and macron (v̄, adjoint)
+OVERLINE = "\u0305"  # combining overline: the adjoint's bar over a name of several letters
 _SUBSCRIPT = str.maketrans("0123456789-ij", "₀₁₂₃₄₅₆₇₈₉₋ᵢⱼ")
 _OPERATOR = {"add": " + ", "sub": " - ", "mul": " × ", "div": " / "}
 _CONSTANT_TEXT = {"pi": "π"}
@@ -174,7 +175,31 @@ def rule_pieces(rule: str, a: Any, b: Any, v: Any) -> list:
             out.append({"a": a, "b": b, "v": v}[part])
         elif part:
             out.append(part)
-    return out
+    return _constant_power(out)
+
+
+def _constant_power(pieces: list) -> list:
+    """``c·v^(c-1)`` with the exponent worked out when c is a number: ``2·v₋₁``, ``3·v₋₁^2``, ``1``."""
+    for k in range(len(pieces) - 2):
+        opening, base, rest = pieces[k : k + 3]
+        if opening != "^(" or not isinstance(base, Const) or not isinstance(rest, str) or not rest.startswith("-1)"):
+            continue
+        try:
+            exponent = float(base.text) - 1
+        except ValueError:  # pi, e: left as written
+            continue
+        tail = rest[3:]
+        if exponent == 1:
+            power: list = []
+        elif exponent < 0:
+            power = ["^(", Const(human(exponent)), ")"]
+        else:
+            power = ["^", Const(human(exponent))]
+        head = pieces[:k]
+        if exponent == 0 and head[-3:-1] == [base, "·"]:  # 1·v^0 is 1
+            head, power = [*head[:-3], Const("1")], []
+        return [*head, *power, *([tail] if tail else []), *_constant_power(pieces[k + 3 :])]
+    return pieces
 
 
 def _is_atomic(rule: str) -> bool:
@@ -222,6 +247,8 @@ def tangent_term(graph: Graph, node: int, k: int) -> tuple[bool, list]:
     else:
         joint = "·"
     pieces = rule_pieces(body, a, b, v)
+    if pieces == [Const("1")] and joint == "·":  # a worked-out 1·v^0
+        return negative, tangent
     if not _is_atomic(body):
         pieces = ["(", *pieces, ")"]
     return negative, [*tangent, joint, *pieces]
@@ -400,16 +427,16 @@ def adjoint_section(result: Result, full: bool) -> Section:
         i, k = item
         j = args[i][k]
         g, p = bar[i], partials[i][k]
-        update = (Sym(number_of(graph, j), BAR), " += ", Sym(number_of(graph, i), BAR), " · ")
+        update = (Sym(number_of(graph, j), BAR), " += ", Sym(number_of(graph, i), BAR), "·")
         update += tuple(partial_symbol(graph, i, j))
         a = operand(graph, args[i][0])
         b = operand(graph, args[i][1]) if len(args[i]) > 1 else None
         local = tuple(rule_pieces(graph.ops[i].rule[k], a, b, Sym(number_of(graph, i))))
         # The term the engine added: the same single product g·p, shown, not a new derivative.
-        return ((update, local, (Num(g), " · ", Num(p, factor=True)), (Num(g * p),)), "")
+        return ((update, local, (Num(g), "·", Num(p, factor=True)), (Num(g * p),)), "")
 
     partial = ("∂", Sym("i"), "/∂", Sym("j"))
-    headers = [(Word("adjoint update"),), partial, (Sym("i", BAR), " · ", *partial), (Word("term"),)]
+    headers = [(Word("adjoint update"),), partial, (Sym("i", BAR), "·", *partial), (Word("term"),)]
     right = [False, False, True, True]
     title = "adjoint trace (reverse mode)"
     note = "" if seeded else f"the output does not depend on {', '.join(wrt)}: every adjoint is 0"
@@ -455,7 +482,7 @@ def plain(piece: Any, digits: int | None) -> str:
 
 
 def marked(name: str, mark: str) -> str:
-    """A name with a dot or bar: on its letter (ẋ, x̄1), or on every letter of a word (s̄ēēd̄).
+    """A name with a dot or bar: on its letter (ẋ, x̄1); over a word, one overline (o̅u̅t̅) or one dot (ou̇t).
 
     Precomposed where Unicode has the character (NFC), which terminals draw best.
     """
@@ -463,7 +490,10 @@ def marked(name: str, mark: str) -> str:
         return name
     if sum(ch.isalpha() for ch in name) < 2:
         return unicodedata.normalize("NFC", name[:1] + mark) + name[1:]
-    return unicodedata.normalize("NFC", "".join(ch + mark if ch.isalpha() else ch for ch in name))
+    if mark == BAR:  # one bar over the whole word: the combining overline joins from letter to letter
+        return "".join(ch + OVERLINE for ch in name)
+    middle = len(name) // 2  # one dot over the middle of the word, where \dot{out} puts it
+    return unicodedata.normalize("NFC", name[: middle + 1] + mark) + name[middle + 1 :]
 
 
 def cell_text(cell: Cell, digits: int | None) -> str:
@@ -531,6 +561,27 @@ def latex_text(text: str) -> str:
     return "".join(_LATEX_TEXT_ESCAPES.get(ch, ch) for ch in text)
 
 
+_INDEXED_NAME = re.compile(r"([A-Za-z]+)(?:_?([0-9]+)|_([A-Za-z0-9_]+))?")
+
+
+def latex_name(text: str, mark: str = "") -> str:
+    """A variable's name in LaTeX maths: x1 and x_1 as x_{1}, the mark on the letters before
+    the index (\\bar{x}_{1}, the adjoint of x₁), a word in italic under one \\overline."""
+    match = _INDEXED_NAME.fullmatch(text)
+    base, index = (match.group(1), match.group(2) or match.group(3)) if match else (text, None)
+    shown = base.replace("_", "\\_")
+    if len(base) > 1:
+        shown = "\\mathit{" + shown + "}"
+    if mark == DOT:
+        shown = "\\dot{" + shown + "}"
+    elif mark == BAR:
+        shown = ("\\bar{" if len(base) == 1 else "\\overline{") + shown + "}"
+    if index:
+        inner = index.replace("_", "\\_")
+        shown += "_{" + (inner if len(index) == 1 or index.isdigit() else "\\mathit{" + inner + "}") + "}"
+    return shown
+
+
 def _latex_number(x: float | None, digits: int | None, factor: bool = False) -> str:
     text = number_text(x, digits)
     if text in ("inf", "-inf"):
@@ -572,10 +623,7 @@ class _LatexMath:
             v = {DOT: r"\dot{v}", BAR: r"\bar{v}"}.get(piece.mark, "v")
             out = f"{v}_{{{piece.n}}}"
         elif isinstance(piece, Name):
-            name = piece.text.replace("_", r"\_")
-            name = name if len(piece.text) == 1 else rf"\mathit{{{name}}}"
-            bar = r"\bar" if sum(ch.isalpha() for ch in piece.text) < 2 else r"\overline"
-            out = {DOT: rf"\dot{{{name}}}", BAR: rf"{bar}{{{name}}}"}.get(piece.mark, name)
+            out = latex_name(piece.text, piece.mark)
         elif isinstance(piece, Num):
             out = _latex_number(piece.x, self.digits, piece.factor)
         elif isinstance(piece, Const):
@@ -819,7 +867,7 @@ def print_rich(console: Any, secs: list[Section], digits: int | None, summary: l
 
 def _columns(text: str) -> int:
     """Terminal columns of our text: the combining dot and bar (v̇, v̄) take none."""
-    return len(text) - text.count(DOT) - text.count(BAR)
+    return len(text) - text.count(DOT) - text.count(BAR) - text.count(OVERLINE)
 
 
 def _aligned(cells: list[str], widths: list[int], right: list[bool]) -> str:
@@ -866,6 +914,9 @@ def save_svg(path: str, secs: list[Section], digits: int | None, summary: list[t
     console = Console(file=io.StringIO(), record=True, width=width, force_terminal=True, highlight=False)
     for table in tables:
         console.print(table, crop=False)
+    if path == "-":  # standard output, the SVG alone
+        sys.stdout.write(console.export_svg(title=title))
+        return
     try:
         console.save_svg(path, title=title)
     except OSError as error:
@@ -896,6 +947,8 @@ def render(
         sys.stdout.write(markdown(result, secs, gradient, digits))
     elif fmt == "latex":
         sys.stdout.write(latex(result, secs, gradient, digits))
+    elif svg == "-":  # the SVG takes standard output's place
+        pass
     elif console is not None:
         print_rich(console, secs, digits, summary)
     else:
