@@ -90,8 +90,11 @@ def test_hessians_of_random_formulas_match_differences_of_the_gradient_and_are_s
             assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9), (text, point)
     for j, name in enumerate(result.variables):
         column = _gradient_difference(graph, point, name)
+        finer = _gradient_difference(graph, point, name, h=1e-7)
         for i, other in enumerate(result.variables):
             fd = column[other]
+            if not math.isclose(fd, finer[other], rel_tol=1e-3, abs_tol=1e-3):
+                continue  # the gradient is not smooth within the step (a kink nearby): no witness here
             scale = max(1.0, abs(fd), abs(result.matrix[i][j]))
             if math.isfinite(fd) and abs(fd) < 1e6:
                 # A difference of gradients has error ~h² f'''' + ε/h: loose, it is the independent witness.

@@ -344,14 +344,17 @@ Examples:
 
 @cli.command(epilog=_EPILOG_FUNCTIONS)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object: the operations and the constants.")
-def functions(as_json: bool) -> None:
+@click.option("--second", is_flag=True, help="Also list each operation's second derivatives.")
+def functions(as_json: bool, second: bool) -> None:
     """Operators and functions, with their derivative rules.
 
     Everything a formula may use, read from adcli's one table of elementary
     operations: a and b are the arguments, v is the result, and each rule gives
-    ∂v/∂a (and ∂v/∂b).
+    ∂v/∂a (and ∂v/∂b). With --second, each rule's second derivatives too (JSON
+    always has them).
     """
-    from ..core.ops import CONSTANTS, FOLDABLE, FUNCTIONS, OPERATIONS
+    from ..core.ops import CONSTANTS, FOLDABLE, FUNCTIONS, OPERATIONS, RULE_OPERATIONS
+    from ..engines.rules import second_derivatives
 
     rows = []  # read from the one table: operators first, then every name a formula may call
     for op in OPERATIONS:
@@ -372,10 +375,14 @@ def functions(as_json: bool) -> None:
                 "syntax": syntax,
                 "summary": op.summary,
                 "rules": dict(zip(("a", "b"), op.rule, strict=False)),
+                "second": dict(second_derivatives(op)),
             }
             for name, op, syntax in rows
         ]
-        click.echo(dumps({"operations": operations, "constants": CONSTANTS}))
+        pieces = {
+            op.name: {"summary": op.summary, "rules": dict(zip("ab", op.rule, strict=False))} for op in RULE_OPERATIONS
+        }
+        click.echo(dumps({"operations": operations, "rule_operations": pieces, "constants": CONSTANTS}))
         return
     width = max(len(syntax) for _, _, syntax in rows)
     summary_width = max(len(op.summary) for _, op, _ in rows)
@@ -384,6 +391,15 @@ def functions(as_json: bool) -> None:
         summary = op.name if op.summary == syntax else op.summary  # an operator's summary is its syntax
         rules = "; ".join(f"∂v/∂{arg} = {rule}" for arg, rule in zip("ab", op.rule, strict=False))
         click.echo(f"{syntax:<{width}}  {summary:<{summary_width}}  {rules}")
+        if second:
+            seconds = "; ".join(f"{which} = {text}" for which, text in second_derivatives(op))
+            click.echo(f"{'':<{width}}  {'':<{summary_width}}  {seconds}")
+    if second:
+        click.echo("\nThe second derivatives are the rules differentiated again, as `adcli hessian` runs them,")
+        click.echo("with these operations of the rules:")
+        for op in RULE_OPERATIONS:
+            args = ", ".join("ab"[: op.arity])
+            click.echo(f"  {op.name}({args}): {op.summary}")
     click.echo("constants: " + ", ".join(CONSTANTS))
 
 

@@ -97,15 +97,7 @@ def jacobian(
     chosen = mode if mode != "auto" else ("forward" if sweeps["forward"] < sweeps["reverse"] else "reverse")
     matrix = [[0.0] * len(seeds) for _ in outputs]
     if chosen == "forward":
-        for c in range(sweeps["forward"]):
-            group = [j for j, colour in enumerate(column_colours) if colour == c]
-            dot, _ = forward.sweep(graph, values, {seeds[j]: 1.0 for j in group})
-            for r, node in enumerate(outputs):
-                t = dot[node]
-                if t is None:
-                    continue
-                for j in group if rows is None or len(group) == 1 else (j for j in group if j in rows[r]):
-                    matrix[r][j] = t
+        _forward_columns(graph, values, seeds, outputs, rows, column_colours, matrix)
     else:
         active = primal.active_nodes(graph, seeds)
         for c in range(sweeps["reverse"]):
@@ -130,6 +122,27 @@ def jacobian(
 
 def _weights(seeds: dict[int, float]) -> dict[int, float]:
     return seeds
+
+
+def _forward_columns(graph, values, seeds, outputs, rows, colours, matrix) -> None:
+    """Fill ``matrix`` by one forward sweep per colour, seeding its columns together.
+
+    With a pattern (``rows``), each row holds at most one column of a colour, so that
+    row's tangent is that one entry; without one, colours are the columns themselves.
+    """
+    groups: dict[int, list[int]] = {}
+    for j, c in enumerate(colours):
+        groups.setdefault(c, []).append(j)
+    where = None if rows is None else [{colours[j]: j for j in row} for row in rows]
+    for c, group in groups.items():
+        dot, _ = forward.sweep(graph, values, {seeds[j]: 1.0 for j in group})
+        for r, node in enumerate(outputs):
+            t = dot[node]
+            if t is None:
+                continue
+            j = group[0] if where is None else where[r].get(c)
+            if j is not None:
+                matrix[r][j] = t
 
 
 # Directional derivatives.
@@ -237,16 +250,7 @@ def hessian(graph: Graph, point: Mapping[str, float], wrt: Iterable[str] | None 
     colours = list(range(n)) if rows is None else sparsity.colour_columns(rows, n)
     count = max(colours, default=-1) + 1
     matrix = [[0.0] * n for _ in range(n)]
-    users = [(r, node) for r, node in enumerate(recorded.outputs)]
-    for c in range(count):
-        group = [j for j, colour in enumerate(colours) if colour == c]
-        dot, _ = forward.sweep(recorded, rvalues, {seeds[j]: 1.0 for j in group})
-        for r, node in users:
-            t = dot[node]
-            if t is None:
-                continue
-            for j in group if rows is None or len(group) == 1 else (j for j in group if j in rows[r]):
-                matrix[r][j] = t
+    _forward_columns(recorded, rvalues, seeds, list(recorded.outputs), rows, colours, matrix)
     entries = [(i, j) for i in range(n) for j in (range(n) if rows is None else sorted(rows[i]))]
     names = tuple(graph.variables[s] for s in seeds)
     gradient = {name: rvalues[node] for name, node in zip(names, recorded.outputs, strict=True)}

@@ -147,6 +147,9 @@ def nonfinite_warnings(result: Result, active: list[bool]) -> list[str]:
                 f"(see Numerical conventions in the README){others}"
             )
     if not _finite(sum(result.gradient.values())):
+        if graph.selectors:  # only partials toward what still carries a derivative here count
+            flows = primal.flows_at(graph, values)
+            active = primal.active_nodes(graph, [i for i in range(graph.n_inputs) if active[i]], flows=flows)
         warnings += _first_nonfinite_partial(result, active)
     return warnings
 

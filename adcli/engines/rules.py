@@ -72,7 +72,7 @@ class Recorder:
 
     def apply(self, op: Op, args: tuple[int, ...]) -> int:
         values = self.values
-        if all(a in values for a in args):  # known before any point: fold
+        if args[0] in values and (len(args) == 1 or args[1] in values):  # known before any point: fold
             return self.constant(op.value(*(values[a] for a in args)))
         return self.builder.apply(op, args)
 
@@ -85,7 +85,7 @@ class Recorder:
             return g
         if one == -1.0:
             return self.apply(_NEG, (g,))
-        if self.values.get(g) == 1.0 and not selects:
+        if self.values.get(g) == 1.0:  # 1·p is p, and a select of a finite 1 passes p as it is
             return p
         return self.apply(_GATE if selects else _MUL, (g, p))
 
@@ -111,12 +111,26 @@ class Recorder:
         return None if self.values.get(out) == 0.0 else out
 
     def copy(self, graph: Graph) -> list[int]:
-        """The nodes of ``graph`` (same variables, same order), recorded here: old node -> new node."""
+        """The nodes of ``graph`` (same variables, same order), recorded here: old node -> new node.
+
+        Into an empty recorder the graph goes as it is, node for node: it is already
+        shared and folded as far as its text allows.
+        """
+        builder = self.builder
+        if len(builder.ops) != len(self.inputs) or self.values:
+            raise ValueError("copy() goes first, into a recorder with only its inputs")
         mapped = list(self.inputs)
         for value in graph.const_values:
             mapped.append(self.constant(value))
-        for i in range(graph.n_leaves, len(graph)):
-            mapped.append(self.apply(graph.ops[i], tuple(mapped[a] for a in graph.args[i])))
+        ops, args, interned = builder.ops, builder.args, builder.interned
+        start = len(ops)
+        if start != graph.n_leaves:  # two of the graph's constants were one here
+            raise ValueError("the recorder's leaves must mirror the graph's")
+        ops.extend(graph.ops[graph.n_leaves :])
+        args.extend(graph.args[graph.n_leaves :])
+        for i, (op, a) in enumerate(zip(graph.ops[graph.n_leaves :], graph.args[graph.n_leaves :], strict=True)):
+            interned[(op.name, *a)] = start + i
+        mapped.extend(range(start, len(ops)))
         return mapped
 
     def finish(self, outputs: list[Node], labels: dict[int, str] | None = None) -> Graph:
@@ -156,6 +170,29 @@ def record_adjoints(recorder: Recorder, graph: Graph, mapped: list[int], seeds: 
                 p = recorder.inline(rule_graph(op.name, k), bound)
             bar[j] = recorder.add(bar[j], recorder.mul(g, p, op.selects))
     return bar
+
+
+def second_derivatives(op: Op) -> list[tuple[str, str]]:
+    """(which, formula) for each second partial of ``op``: recorded twice from its rules, as engines run them."""
+    from ..engines.primal import active_nodes
+    from ..lang.parser import parse
+
+    args = "a, b" if op.arity == 2 else "a"
+    graph = parse(f"{op.written}({args})" if op.is_function else ("a " + op.symbol + " b" if op.arity == 2 else "-a"))
+    first = gradient_graph(graph, list(range(graph.n_inputs)), graph.varies)
+    names = first.variables
+    out = []
+    for k in range(len(names)):
+        single = Recorder(first.variables)
+        mapped = single.copy(first)
+        bar = record_adjoints(
+            single, first, mapped, {first.outputs[k]: single.constant(1.0)}, active_nodes(first, range(first.n_inputs))
+        )
+        second = single.finish([bar[j] for j in range(len(names))])
+        for j in range(k, len(names)):
+            which = f"∂²v/∂{names[k]}²" if j == k else f"∂²v/∂{names[k]}∂{names[j]}"
+            out.append((which, second.expression(second.outputs[j], 70, use_labels=False)))
+    return out
 
 
 def gradient_graph(graph: Graph, wrt: list[int], active: list[bool]) -> Graph:

@@ -83,7 +83,8 @@ class GraphBuilder:
         if node is None:
             node = self.interned[key] = self._new(CONST)
             self.const_values[node] = value
-            self.leaf_text[node] = repr(value)
+            text = repr(value)
+            self.leaf_text[node] = text[:-2] if text.endswith(".0") else text  # 2, not 2.0
         return node
 
     def apply(self, op: Op, args: tuple[int, ...]) -> int:
