@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.graph import Graph
-from ..core.ops import BY_NAME, CONST, CONSTANTS, FOLDABLE, FUNCTIONS, INPUT, Op
+from ..core.ops import BY_NAME, CONST, CONSTANTS, FOLDABLE, FUNCTIONS, INPUT
 from ..errors import ParseError
 
 _ADD, _SUB, _MUL, _DIV, _NEG, _POW = (BY_NAME[n] for n in ("add", "sub", "mul", "div", "neg", "pow"))
@@ -26,15 +26,27 @@ def _suggest(name: str, choices) -> str:
 
 
 class GraphBuilder:
-    """Collects nodes as the parser reduces rules; ``finish`` orders them into a Graph."""
+    """Collects nodes as the parser reduces rules; ``finish`` orders them into a Graph.
+
+    While parsing, an operation's node is its index in ``ops`` (0, 1, ...) and a leaf's
+    is ``~k`` for the k-th leaf (-1, -2, ...), so ``finish`` can renumber every node with
+    one list, in textbook order, without sorting.
+    """
 
     def __init__(self, text: str):
         self.text = text
-        self.ops: list[Any] = []
-        self.args: list[tuple[int, ...]] = []
-        self.const_values: dict[int, float] = {}
+        self.ops: list[Any] = []  # the operations, in the order they were made
+        self.args: list[tuple[int, ...]] = []  # their arguments
+        self.leaves = 0  # how many leaves (inputs and constants) there are
+        self.const_values: dict[int, float] = {}  # each constant's node -> its value
         self.leaf_text: dict[int, str] = {}
-        self.interned: dict[tuple, int] = {}
+        self.constants: dict[float, int] = {}  # value -> node: one node per value
+        # Each operation's nodes by their arguments (hash-consing), one table per operation.
+        tables: list[dict[tuple[int, ...], int]] = [{} for _ in range(6)]
+        self._add, self._sub, self._mul, self._div, self._pow, self._neg = tables
+        self.interned: dict[str, dict[tuple[int, ...], int]] = {
+            op.name: table for op, table in zip((_ADD, _SUB, _MUL, _DIV, _POW, _NEG), tables, strict=True)
+        }
         self.variables: dict[str, int] = {}
         self.defined: dict[str, int] = {}
         self.labels: dict[int, str] = {}
@@ -42,25 +54,28 @@ class GraphBuilder:
         self.outputs: list[int] = []  # the unnamed statements' nodes, in order: the formula's outputs
         self.output_starts: list[int] = []  # where each output after the first begins (its separator)
 
-    def _new(self, op, args: tuple[int, ...] = ()) -> int:
-        self.ops.append(op)
-        self.args.append(args)
-        return len(self.ops) - 1
-
     def _node(self, op, args: tuple[int, ...]) -> int:
-        key = (op.name, *args)
-        node = self.interned.get(key)
+        seen = self.interned.get(op.name)
+        if seen is None:
+            seen = self.interned[op.name] = {}
+        node = seen.get(args)
         if node is None:
-            node = self.interned[key] = self._new(op, args)
+            node = seen[args] = len(self.ops)
+            self.ops.append(op)
+            self.args.append(args)
+        return node
+
+    def _leaf(self, text: str) -> int:
+        node = ~self.leaves
+        self.leaves += 1
+        self.leaf_text[node] = text
         return node
 
     def _constant(self, value: float, text: str) -> int:
-        key = ("const", value)
-        node = self.interned.get(key)
+        node = self.constants.get(value)
         if node is None:
-            node = self.interned[key] = self._new(CONST)
+            node = self.constants[value] = self._leaf(text)
             self.const_values[node] = value
-            self.leaf_text[node] = text
         return node
 
     def _error(self, message: str, token: Token, hint: str = "") -> ParseError:
@@ -69,7 +84,10 @@ class GraphBuilder:
     # Leaves.
 
     def number(self, token: Token) -> int:
-        return self._constant(float(token[1]), token[1])
+        text = token[1]
+        value = float(text)
+        node = self.constants.get(value)
+        return self._constant(value, text) if node is None else node
 
     def name(self, token: Token) -> int:
         name = token[1]
@@ -82,29 +100,64 @@ class GraphBuilder:
             raise self._error(f"'{name}' is a function", token, f"call it with parentheses: {name}(...)")
         node = self.variables.get(name)
         if node is None:
-            node = self.variables[name] = self._new(INPUT)
-            self.leaf_text[node] = name
+            node = self.variables[name] = self._leaf(name)
         return node
 
     # Operators.
 
     def add(self, a: int, b: int) -> int:
-        return self._node(_ADD, (a, b))
+        key = (a, b)
+        node = self._add.get(key)
+        if node is None:
+            node = self._add[key] = len(self.ops)
+            self.ops.append(_ADD)
+            self.args.append(key)
+        return node
 
     def sub(self, a: int, b: int) -> int:
-        return self._node(_SUB, (a, b))
+        key = (a, b)
+        node = self._sub.get(key)
+        if node is None:
+            node = self._sub[key] = len(self.ops)
+            self.ops.append(_SUB)
+            self.args.append(key)
+        return node
 
     def mul(self, a: int, b: int) -> int:
-        return self._node(_MUL, (a, b))
+        key = (a, b)
+        node = self._mul.get(key)
+        if node is None:
+            node = self._mul[key] = len(self.ops)
+            self.ops.append(_MUL)
+            self.args.append(key)
+        return node
 
     def div(self, a: int, b: int) -> int:
-        return self._node(_DIV, (a, b))
+        key = (a, b)
+        node = self._div.get(key)
+        if node is None:
+            node = self._div[key] = len(self.ops)
+            self.ops.append(_DIV)
+            self.args.append(key)
+        return node
 
     def pow(self, a: int, b: int) -> int:
-        return self._node(_POW, (a, b))
+        key = (a, b)
+        node = self._pow.get(key)
+        if node is None:
+            node = self._pow[key] = len(self.ops)
+            self.ops.append(_POW)
+            self.args.append(key)
+        return node
 
     def neg(self, a: int) -> int:
-        return self._node(_NEG, (a,))
+        key = (a,)
+        node = self._neg.get(key)
+        if node is None:
+            node = self._neg[key] = len(self.ops)
+            self.ops.append(_NEG)
+            self.args.append(key)
+        return node
 
     def pos(self, a: int) -> int:
         return a  # unary plus is the identity: no node
@@ -178,21 +231,24 @@ class GraphBuilder:
         The outputs are the unnamed statements in order; a program of named statements only
         has its last statement as its output.
         """
-        ops = self.ops
         inputs = list(self.variables.values())
         constants = list(self.const_values)
-        operations = [i for i, op in enumerate(ops) if isinstance(op, Op)]
-        order = inputs + constants + operations
-        new = [0] * len(ops)
-        for position, old in enumerate(order):
-            new[old] = position
+        leaves = inputs + constants
+        n_leaves = len(leaves)
+        # new[node] is a node's final number: operations from the front, leaves (~k) from the back.
+        new = list(range(n_leaves, n_leaves + len(self.ops)))
+        tail = [0] * n_leaves
+        for position, leaf in enumerate(leaves):
+            tail[leaf] = position  # leaf = ~k is the (n_leaves - 1 - k)-th entry from the front of tail
+        new += tail
+        at = new.__getitem__
         return Graph(
             text=self.text,
             variables=tuple(self.variables),
-            ops=[ops[i] for i in order],
-            args=[tuple(new[a] for a in self.args[i]) for i in order],
+            ops=[*([INPUT] * len(inputs)), *([CONST] * len(constants)), *self.ops],
+            args=[*([()] * n_leaves), *[tuple(map(at, a)) for a in self.args]],
             const_values=[self.const_values[i] for i in constants],
-            leaf_text=[self.leaf_text[i] for i in inputs + constants],
+            leaf_text=[self.leaf_text[i] for i in leaves],
             labels={new[node]: label for node, label in self.labels.items()},
             outputs=tuple(new[node] for node in self.outputs or [last]),
             output_starts=tuple(self.output_starts) if self.outputs else (),
