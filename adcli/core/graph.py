@@ -59,12 +59,19 @@ class Graph:
         self.n_leaves = self.n_inputs + len(const_values)
         # What the engines run, one entry per operation: (value function, first argument,
         # second argument or -1) and (∂/∂first rule, ∂/∂second rule or None, first, second).
-        self.code = []
-        self.rules = []
+        self.code: list[tuple] = []
+        self.rules: list[tuple] = []
+        add_code, add_rule = self.code.append, self.rules.append
         for op, a in zip(ops[self.n_leaves :], args[self.n_leaves :], strict=True):
-            b = a[1] if len(a) > 1 else -1
-            self.code.append((op.value, a[0], b))
-            self.rules.append((op.partials[0], op.partials[1] if b >= 0 else None, a[0], b))
+            if len(a) > 1:
+                first, second = a[0], a[1]
+                partials = op.partials
+                add_code((op.value, first, second))
+                add_rule((partials[0], partials[1], first, second))
+            else:
+                first = a[0]
+                add_code((op.value, first, -1))
+                add_rule((op.partials[0], None, first, -1))
         # Operations with a point where the derivative is a convention (abs, min, floor, ...).
         self.kinked = [i for i in range(self.n_leaves, len(ops)) if ops[i].kink is not None]
         # Which nodes depend on some input; nodes that do not (2*pi, say) carry no derivative.

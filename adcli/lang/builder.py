@@ -91,6 +91,11 @@ class GraphBuilder:
 
     def name(self, token: Token) -> int:
         name = token[1]
+        # A variable seen before is the common case; no name is both a variable and
+        # defined, a constant or a function, so it may be looked up first.
+        node = self.variables.get(name)
+        if node is not None:
+            return node
         node = self.defined.get(name)
         if node is not None:
             return node
@@ -107,46 +112,46 @@ class GraphBuilder:
 
     def add(self, a: int, b: int) -> int:
         key = (a, b)
-        node = self._add.get(key)
-        if node is None:
-            node = self._add[key] = len(self.ops)
-            self.ops.append(_ADD)
+        ops = self.ops
+        node = self._add.setdefault(key, len(ops))
+        if node == len(ops):  # a new node
+            ops.append(_ADD)
             self.args.append(key)
         return node
 
     def sub(self, a: int, b: int) -> int:
         key = (a, b)
-        node = self._sub.get(key)
-        if node is None:
-            node = self._sub[key] = len(self.ops)
-            self.ops.append(_SUB)
+        ops = self.ops
+        node = self._sub.setdefault(key, len(ops))
+        if node == len(ops):  # a new node
+            ops.append(_SUB)
             self.args.append(key)
         return node
 
     def mul(self, a: int, b: int) -> int:
         key = (a, b)
-        node = self._mul.get(key)
-        if node is None:
-            node = self._mul[key] = len(self.ops)
-            self.ops.append(_MUL)
+        ops = self.ops
+        node = self._mul.setdefault(key, len(ops))
+        if node == len(ops):  # a new node
+            ops.append(_MUL)
             self.args.append(key)
         return node
 
     def div(self, a: int, b: int) -> int:
         key = (a, b)
-        node = self._div.get(key)
-        if node is None:
-            node = self._div[key] = len(self.ops)
-            self.ops.append(_DIV)
+        ops = self.ops
+        node = self._div.setdefault(key, len(ops))
+        if node == len(ops):  # a new node
+            ops.append(_DIV)
             self.args.append(key)
         return node
 
     def pow(self, a: int, b: int) -> int:
         key = (a, b)
-        node = self._pow.get(key)
-        if node is None:
-            node = self._pow[key] = len(self.ops)
-            self.ops.append(_POW)
+        ops = self.ops
+        node = self._pow.setdefault(key, len(ops))
+        if node == len(ops):  # a new node
+            ops.append(_POW)
             self.args.append(key)
         return node
 
@@ -242,11 +247,12 @@ class GraphBuilder:
             tail[leaf] = position  # leaf = ~k is the (n_leaves - 1 - k)-th entry from the front of tail
         new += tail
         at = new.__getitem__
+        args = [(new[a[0]], new[a[1]]) if len(a) == 2 else tuple(map(at, a)) for a in self.args]
         return Graph(
             text=self.text,
             variables=tuple(self.variables),
             ops=[*([INPUT] * len(inputs)), *([CONST] * len(constants)), *self.ops],
-            args=[*([()] * n_leaves), *[tuple(map(at, a)) for a in self.args]],
+            args=[*([()] * n_leaves), *args],
             const_values=[self.const_values[i] for i in constants],
             leaf_text=[self.leaf_text[i] for i in leaves],
             labels={new[node]: label for node, label in self.labels.items()},
