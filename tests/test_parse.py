@@ -5,13 +5,14 @@ import re
 
 import pytest
 from formulas import formulas
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from lark.exceptions import UnexpectedInput, UnexpectedToken
+from reference import lark_diagnosis, lark_hint, reference_parse, same_graph
 
 import adcli
 from adcli.lang import _tables, parser, tables
-from adcli.lang.parser import _expected, lark_diagnosis
+from adcli.lang.parser import _expected
 from adcli.lang.separators import fold_separators
 
 
@@ -205,8 +206,11 @@ ALPHABET = st.sampled_from([*"xy12.e+-*/^(),;= \n", "sin", "**", "pi", "max", "#
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(ALPHABET, max_size=14).map("".join))
+@example("+;#")  # a comment at the end, after a separator folding dropped
+@example("x +;\n# c")
 def test_fast_parser_accepts_exactly_what_lark_accepts(text):
-    """The table-driven parser and Lark's own parser agree on every string, and on its errors."""
+    """The table-driven parser and Lark's own parser agree on every string, and on its errors:
+    where, which tokens could have come there, and the hint."""
     lark_error = fast_error = None
     try:
         tables.lark_parser().parse(text)
@@ -226,19 +230,21 @@ def test_fast_parser_accepts_exactly_what_lark_accepts(text):
         at_end = lark_error.token.type == "$END"
         assert fast_error.pos == (len(text.rstrip()) if at_end else lark_error.pos_in_stream), text
         pos = len(text) if at_end else lark_error.pos_in_stream
-        expected, _ = lark_diagnosis(text, pos)
+        expected, state, token = lark_diagnosis(text, pos)
         assert fast_error.expected == _expected(expected), text
+        assert fast_error.hint == lark_hint(state, token), text
         # Each token listed is one the grammar takes there, and each it takes is listed
         # (but for a separator, which folding may drop where the grammar has none). Not
         # checked after a separator that only the end of the text folded away: any token
         # there would bring it back.
-        if _separators(text[:pos] + " x") > _separators(text[:pos]):
+        prefix = re.sub(r"#[^\n]*$", "", text[:pos])  # a comment at the end would swallow what follows
+        if _separators(prefix + " x") > _separators(prefix):
             return
         for terminal in [*_SAMPLES, "$END"]:
             if terminal in expected:
-                assert _takes(text[:pos], terminal), (text, terminal)
+                assert _takes(prefix, terminal), (text, terminal)
             elif terminal != "SEMICOLON":
-                assert not _takes(text[:pos], terminal), (text, terminal)
+                assert not _takes(prefix, terminal), (text, terminal)
 
 
 # A token of each kind, to try after a prefix.
@@ -247,12 +253,11 @@ _SAMPLES |= {"SLASH": "/", "_POW": "^", "COMMA": ",", "EQUAL": "=", "SEMICOLON":
 
 
 def _takes(prefix: str, terminal: str) -> bool:
-    """Does Lark's plain parse get past ``terminal`` right after ``prefix``? (The end: does
-    the prefix parse?) An independent check of lark_diagnosis, which asks Lark's
-    interactive parser."""
+    """Does Lark's plain parse get past ``terminal`` right after ``prefix`` (which ends in no
+    comment)? (The end: does the prefix parse?) An independent check of the expected tokens,
+    which the oracle gets from Lark's interactive parser."""
     if terminal == "$END":
         return _error_at(prefix) is None
-    prefix = re.sub(r"#[^\n]*$", "", prefix)  # a comment at the end would swallow the token
     return _error_at(f"{prefix} {_SAMPLES[terminal]} x") != len(prefix) + 1
 
 
@@ -307,3 +312,73 @@ def test_long_chains_print_their_tail_within_the_limit():
     assert len(text) <= 40
     assert text.startswith("… + x + x")
     assert adcli.parse("log(x, 2)").expression() == "log(x, 2)"
+
+
+PROGRAMS = st.lists(
+    st.tuples(st.sampled_from(["", "a = ", "b = ", "c = "]), formulas, st.sampled_from(["; ", "\n", ";\n  # note\n"])),
+    min_size=1,
+    max_size=4,
+).map(lambda parts: "".join(f"{name}{formula}{end}" for name, formula, end in parts))
+
+
+def _graph_or_error(parse, text):
+    try:
+        return parse(text), None
+    except adcli.ParseError as error:
+        return None, error
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(formulas, PROGRAMS, st.lists(ALPHABET, max_size=14).map("".join)))
+def test_the_fast_parser_builds_the_graph_lark_and_the_reference_builder_build(text):
+    """Node for node: the folded tables, the windowed tokens and the tuned builder make the
+    graph that Lark's parser and the plain builder make, and refuse the same texts."""
+    fast, fast_error = _graph_or_error(adcli.parse, text)
+    slow, slow_error = _graph_or_error(reference_parse, text)
+    assert (fast is None) == (slow is None), (text, fast_error, slow_error)
+    if fast is not None:
+        assert same_graph(fast, slow), text
+    elif slow_error.message != "syntax error":  # the builder's own error: the same message, at the same place
+        assert (fast_error.message, fast_error.pos, fast_error.hint) == (
+            slow_error.message,
+            slow_error.pos,
+            slow_error.hint,
+        )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(ALPHABET | st.sampled_from(["1e+", "1e5", "x12", "# c\n", "   ", "§"]), max_size=30).map("".join),
+    st.integers(5, 12),
+)
+def test_tokens_cut_into_windows_are_the_tokens_of_the_whole_text(text, window):
+    """Windows as small as a few characters cut no token short and lose none."""
+    try:
+        whole = list(fold_separators(parser._tokens(text), parser._kind, parser._as_semicolon))
+    except parser._Invalid as invalid:
+        whole = invalid.pos
+    old = parser._WINDOW, parser._MARGIN
+    parser._WINDOW, parser._MARGIN = window, 4
+    try:
+        windowed = list(parser._stream(text))
+    finally:
+        parser._WINDOW, parser._MARGIN = old
+    if isinstance(whole, int):  # a character no token matches: the stream has it, kind None
+        assert next(pos for kind, _, pos in windowed if kind is None) == whole
+    else:
+        assert windowed == whole
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [
+        ("1,5", "no matching '('"),  # a decimal comma fails where "x)" does, on another token
+        ("3 = x; x", "write 2*x"),  # a number before '=' fails where "2x" does
+        ("x = 1,5", "no matching"),
+        ("f(x) = 2", "2x"),
+    ],
+)
+def test_a_hint_that_does_not_fit_the_mistake_stays_out(text, wrong):
+    with pytest.raises(adcli.ParseError) as info:
+        adcli.parse(text)
+    assert wrong not in (info.value.hint or "")

@@ -200,13 +200,17 @@ class FormulaCommand(click.Command):
     """A command whose argument is a formula: "-x^2" there reads as options, so say how to pass it."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        given = list(args)  # click consumes args
         try:
             return super().parse_args(ctx, args)
         except click.NoSuchOption as error:
             if not error.option_name.startswith("--"):
+                formula = next(
+                    (a for a in given if a.startswith(error.option_name)), "-x^2"
+                )  # as typed, in this command
                 error.message += (
-                    " A formula that starts with '-' goes after '--' (adcli grad --at x=1 -- \"-x^2\")"
-                    ' or after a space (" -x^2")'
+                    f" A formula that starts with '-' goes after '--' ({ctx.command_path} [options] -- \"{formula}\")"
+                    f' or after a space (" {formula}")'
                 )
             raise
 

@@ -63,15 +63,24 @@ class Graph:
         # second argument or -1) and (∂/∂first rule, ∂/∂second rule or None, first, second).
         # And the edges derivatives flow along: (first, second), -1 for none; an argument
         # whose partial is the constant 0 (floor, sign) carries none, so ∞·0 never arises.
-        self.code = []
-        self.rules = []
-        self.flows = []
+        self.code: list[tuple] = []
+        self.rules: list[tuple] = []
+        self.flows: list[tuple[int, int]] = []
+        add_code, add_rule, add_flow = self.code.append, self.rules.append, self.flows.append
         for op, a in zip(ops[self.n_leaves :], args[self.n_leaves :], strict=True):
-            b = a[1] if len(a) > 1 else -1
-            self.code.append((op.value, a[0], b))
             partials = op.partials
-            self.rules.append((partials[0], partials[1] if b >= 0 else None, a[0], b))
-            self.flows.append((-1 if partials[0] == 0.0 else a[0], -1 if b < 0 or partials[1] == 0.0 else b))
+            if len(a) > 1:
+                first, second = a[0], a[1]
+                pa, pb = partials[0], partials[1]
+                add_code((op.value, first, second))
+                add_rule((pa, pb, first, second))
+                add_flow((-1 if pa == 0.0 else first, -1 if pb == 0.0 else second))
+            else:
+                first = a[0]
+                pa = partials[0]
+                add_code((op.value, first, -1))
+                add_rule((pa, None, first, -1))
+                add_flow((-1 if pa == 0.0 else first, -1))
         # Operations with a point where the derivative is a convention (abs, min, floor, ...),
         # and those whose partial may be zero because a branch is not taken (relu, min, ...).
         self.kinked = [i for i in range(self.n_leaves, len(ops)) if ops[i].kink is not None]

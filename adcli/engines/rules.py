@@ -113,24 +113,27 @@ class Recorder:
     def copy(self, graph: Graph) -> list[int]:
         """The nodes of ``graph`` (same variables, same order), recorded here: old node -> new node.
 
-        Into an empty recorder the graph goes as it is, node for node: it is already
-        shared and folded as far as its text allows.
+        The graph is already shared and folded as far as its text allows, so its
+        operations go in as they are, without a look for a node to share or fold.
         """
         builder = self.builder
-        if len(builder.ops) != len(self.inputs) or self.values:
+        if builder.ops or self.values:
             raise ValueError("copy() goes first, into a recorder with only its inputs")
         mapped = list(self.inputs)
         for value in graph.const_values:
             mapped.append(self.constant(value))
         ops, args, interned = builder.ops, builder.args, builder.interned
-        start = len(ops)
-        if start != graph.n_leaves:  # two of the graph's constants were one here
-            raise ValueError("the recorder's leaves must mirror the graph's")
-        ops.extend(graph.ops[graph.n_leaves :])
-        args.extend(graph.args[graph.n_leaves :])
-        for i, (op, a) in enumerate(zip(graph.ops[graph.n_leaves :], graph.args[graph.n_leaves :], strict=True)):
-            interned[(op.name, *a)] = start + i
-        mapped.extend(range(start, len(ops)))
+        first = graph.n_leaves
+        for op, a in zip(graph.ops[first:], graph.args[first:], strict=True):
+            here = (mapped[a[0]], mapped[a[1]]) if len(a) == 2 else (mapped[a[0]],)
+            node = len(ops)
+            ops.append(op)
+            args.append(here)
+            seen = interned.get(op.name)
+            if seen is None:
+                seen = interned[op.name] = {}
+            seen[here] = node
+            mapped.append(node)
         return mapped
 
     def finish(self, outputs: list[Node], labels: dict[int, str] | None = None) -> Graph:

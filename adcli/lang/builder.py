@@ -8,6 +8,7 @@ computes ``x+y`` once.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from ..core.graph import Graph
@@ -27,16 +28,28 @@ def _suggest(name: str, choices) -> str:
 
 
 class GraphBuilder:
-    """Collects nodes as the parser reduces rules; ``finish`` orders them into a Graph."""
+    """Collects nodes as the parser reduces rules; ``finish`` orders them into a Graph.
+
+    While parsing, an operation's node is its index in ``ops`` (0, 1, ...) and a leaf's
+    is ``~k`` for the k-th leaf (-1, -2, ...), so ``finish`` can renumber every node with
+    one list, in textbook order, without sorting.
+    """
 
     def __init__(self, text: str, functions: dict[str, dict[int, Op]] = FUNCTIONS):
         self.text = text
         self.functions = functions  # what a formula may call (rule formulas may call more)
-        self.ops: list[Any] = []
-        self.args: list[tuple[int, ...]] = []
-        self.const_values: dict[int, float] = {}
+        self.ops: list[Any] = []  # the operations, in the order they were made
+        self.args: list[tuple[int, ...]] = []  # their arguments
+        self.leaves = 0  # how many leaves (inputs and constants) there are
+        self.const_values: dict[int, float] = {}  # each constant's node -> its value
         self.leaf_text: dict[int, str] = {}
-        self.interned: dict[tuple, int] = {}
+        self.constants: dict[float, int] = {}  # value -> node: one node per value
+        # Each operation's nodes by their arguments (hash-consing), one table per operation.
+        tables: list[dict[tuple[int, ...], int]] = [{} for _ in range(6)]
+        self._add, self._sub, self._mul, self._div, self._pow, self._neg = tables
+        self.interned: dict[str, dict[tuple[int, ...], int]] = {
+            op.name: table for op, table in zip((_ADD, _SUB, _MUL, _DIV, _POW, _NEG), tables, strict=True)
+        }
         self.variables: dict[str, int] = {}
         self.defined: dict[str, int] = {}
         self.labels: dict[int, str] = {}
@@ -44,26 +57,30 @@ class GraphBuilder:
         self.outputs: list[int] = []  # the unnamed statements' nodes, in order: the formula's outputs
         self.output_starts: list[int] = []  # where each output after the first begins (its separator)
         self.separators: list[int] = []  # where each statement after the first begins
-
-    def _new(self, op, args: tuple[int, ...] = ()) -> int:
-        self.ops.append(op)
-        self.args.append(args)
-        return len(self.ops) - 1
+        self.signed: dict[tuple[float, float], int] = {}  # constants made by `constant`, signed zeros apart
 
     def _node(self, op, args: tuple[int, ...]) -> int:
-        key = (op.name, *args)
-        node = self.interned.get(key)
+        seen = self.interned.get(op.name)
+        if seen is None:
+            seen = self.interned[op.name] = {}
+        node = seen.get(args)
         if node is None:
-            node = self.interned[key] = self._new(op, args)
+            node = seen[args] = len(self.ops)
+            self.ops.append(op)
+            self.args.append(args)
+        return node
+
+    def _leaf(self, text: str) -> int:
+        node = ~self.leaves
+        self.leaves += 1
+        self.leaf_text[node] = text
         return node
 
     def _constant(self, value: float, text: str) -> int:
-        key = ("const", value)
-        node = self.interned.get(key)
+        node = self.constants.get(value)
         if node is None:
-            node = self.interned[key] = self._new(CONST)
+            node = self.constants[value] = self._leaf(text)
             self.const_values[node] = value
-            self.leaf_text[node] = text
         return node
 
     # Building without text (engines record derivative graphs this way).
@@ -72,19 +89,17 @@ class GraphBuilder:
         """The variable ``name``'s node, made at its first use."""
         node = self.variables.get(name)
         if node is None:
-            node = self.variables[name] = self._new(INPUT)
-            self.leaf_text[node] = name
+            node = self.variables[name] = self._leaf(name)
         return node
 
     def constant(self, value: float) -> int:
         """A constant node; -0.0 and 0.0 are different constants here."""
-        key = ("const", value, math.copysign(1.0, value))
-        node = self.interned.get(key)
+        key = (value, math.copysign(1.0, value))
+        node = self.signed.get(key)
         if node is None:
-            node = self.interned[key] = self._new(CONST)
-            self.const_values[node] = value
             text = repr(value)
-            self.leaf_text[node] = text[:-2] if text.endswith(".0") else text  # 2, not 2.0
+            node = self.signed[key] = self._leaf(text[:-2] if text.endswith(".0") else text)  # 2, not 2.0
+            self.const_values[node] = value
         return node
 
     def apply(self, op: Op, args: tuple[int, ...]) -> int:
@@ -97,10 +112,18 @@ class GraphBuilder:
     # Leaves.
 
     def number(self, token: Token) -> int:
-        return self._constant(float(token[1]), token[1])
+        text = token[1]
+        value = float(text)
+        node = self.constants.get(value)
+        return self._constant(value, text) if node is None else node
 
     def name(self, token: Token) -> int:
         name = token[1]
+        # A variable seen before is the common case; no name is both a variable and
+        # defined, a constant or a function, so it may be looked up first.
+        node = self.variables.get(name)
+        if node is not None:
+            return node
         node = self.defined.get(name)
         if node is not None:
             return node
@@ -110,29 +133,64 @@ class GraphBuilder:
             raise self._error(f"'{name}' is a function", token, f"call it with parentheses: {name}(...)")
         node = self.variables.get(name)
         if node is None:
-            node = self.variables[name] = self._new(INPUT)
-            self.leaf_text[node] = name
+            node = self.variables[name] = self._leaf(name)
         return node
 
     # Operators.
 
     def add(self, a: int, b: int) -> int:
-        return self._node(_ADD, (a, b))
+        key = (a, b)
+        ops = self.ops
+        node = self._add.setdefault(key, len(ops))
+        if node == len(ops):  # a new node
+            ops.append(_ADD)
+            self.args.append(key)
+        return node
 
     def sub(self, a: int, b: int) -> int:
-        return self._node(_SUB, (a, b))
+        key = (a, b)
+        ops = self.ops
+        node = self._sub.setdefault(key, len(ops))
+        if node == len(ops):  # a new node
+            ops.append(_SUB)
+            self.args.append(key)
+        return node
 
     def mul(self, a: int, b: int) -> int:
-        return self._node(_MUL, (a, b))
+        key = (a, b)
+        ops = self.ops
+        node = self._mul.setdefault(key, len(ops))
+        if node == len(ops):  # a new node
+            ops.append(_MUL)
+            self.args.append(key)
+        return node
 
     def div(self, a: int, b: int) -> int:
-        return self._node(_DIV, (a, b))
+        key = (a, b)
+        ops = self.ops
+        node = self._div.setdefault(key, len(ops))
+        if node == len(ops):  # a new node
+            ops.append(_DIV)
+            self.args.append(key)
+        return node
 
     def pow(self, a: int, b: int) -> int:
-        return self._node(_POW, (a, b))
+        key = (a, b)
+        ops = self.ops
+        node = self._pow.setdefault(key, len(ops))
+        if node == len(ops):  # a new node
+            ops.append(_POW)
+            self.args.append(key)
+        return node
 
     def neg(self, a: int) -> int:
-        return self._node(_NEG, (a,))
+        key = (a,)
+        node = self._neg.get(key)
+        if node is None:
+            node = self._neg[key] = len(self.ops)
+            self.ops.append(_NEG)
+            self.args.append(key)
+        return node
 
     def pos(self, a: int) -> int:
         return a  # unary plus is the identity: no node
@@ -203,8 +261,6 @@ class GraphBuilder:
 
     def _output_text(self) -> tuple[str, ...]:
         """Each output statement as written (comments and surrounding space dropped)."""
-        import re
-
         bounds = [-1, *self.separators, len(self.text)]
         return tuple(
             re.sub(r"#[^\n]*", "", self.text[bounds[k] + 1 : bounds[k + 1]]).strip()
@@ -218,21 +274,25 @@ class GraphBuilder:
         The outputs are the unnamed statements in order; a program of named statements only
         has its last statement as its output.
         """
-        ops = self.ops
         inputs = list(self.variables.values())
         constants = list(self.const_values)
-        operations = [i for i, op in enumerate(ops) if isinstance(op, Op)]
-        order = inputs + constants + operations
-        new = [0] * len(ops)
-        for position, old in enumerate(order):
-            new[old] = position
+        leaves = inputs + constants
+        n_leaves = len(leaves)
+        # new[node] is a node's final number: operations from the front, leaves (~k) from the back.
+        new = list(range(n_leaves, n_leaves + len(self.ops)))
+        tail = [0] * n_leaves
+        for position, leaf in enumerate(leaves):
+            tail[leaf] = position  # leaf = ~k is the (n_leaves - 1 - k)-th entry from the front of tail
+        new += tail
+        at = new.__getitem__
+        args = [(new[a[0]], new[a[1]]) if len(a) == 2 else tuple(map(at, a)) for a in self.args]
         return Graph(
             text=self.text,
             variables=tuple(self.variables),
-            ops=[ops[i] for i in order],
-            args=[tuple(new[a] for a in self.args[i]) for i in order],
+            ops=[*([INPUT] * len(inputs)), *([CONST] * len(constants)), *self.ops],
+            args=[*([()] * n_leaves), *args],
             const_values=[self.const_values[i] for i in constants],
-            leaf_text=[self.leaf_text[i] for i in inputs + constants],
+            leaf_text=[self.leaf_text[i] for i in leaves],
             labels={new[node]: label for node, label in self.labels.items()},
             outputs=tuple(new[node] for node in self.outputs or [last]),
             output_text=self._output_text(),

@@ -16,6 +16,7 @@ from ..errors import ArgumentError, ParseError, PointError, kind_of
 
 _PLAIN_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")  # ASCII digits only, as in formulas
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NEXT_PAIR = re.compile(r"\s[A-Za-z_][A-Za-z0-9_]*\s*=")  # another name=value after a space
 _SPECIAL = {"Infinity": float("inf"), "-Infinity": float("-inf"), "NaN": float("nan")}  # JSON's spelling
 _IEEE_WORDS = re.compile(r"[+-]?(inf|infinity|nan)", re.IGNORECASE)  # --at x=inf, y=-inf, z=nan
 
@@ -77,8 +78,11 @@ def _text_pairs(text: str) -> list[tuple[str, float]]:
         if not sep:
             hint = f": write {piece.replace(':', '=', 1)}" if ":" in piece else " (e.g. x=3)"
             raise PointError(f"--at '{piece}' is not name=value{hint}")
-        if "=" in value or ";" in value:
+        if ";" in value or _NEXT_PAIR.search(value):  # x=1;y=2, x=1 y=2
             raise PointError(f"--at '{piece}': separate name=value pairs with commas")
+        if "=" in value:  # x==3 is no missing comma
+            fix = f": write {name}={value.lstrip('= ')}" if value.lstrip().startswith("=") else ""
+            raise PointError(f"--at '{piece}' has more than one '='{fix}")
         if not _NAME.fullmatch(name):
             raise PointError(f"--at '{piece}': '{name}' is not a variable name")
         pairs.append((name, constant_value(value.strip(), name)))

@@ -10,6 +10,7 @@ width without ever splitting a number.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
     from ..engines.gradient import Result
 
+PLAIN_ROWS = 200  # a summary longer than this that rich would fold is printed plain: rich takes seconds
 MIN_WIDTH = 20  # tables for people are laid out at least this wide, whatever COLUMNS says (0, 5, junk)
 TEXT_MIN = 12  # a text column gives way to its longest word, or to this many columns if that is longer
 FOLD_MIN = 4  # and if that is not enough, it folds its words down to this many columns
@@ -60,11 +62,49 @@ def render(
 
         render_trace(result, gradient, digits=digits, full=full, fmt=fmt, svg=svg, summary=body)
         return
-    if sys.stdout.isatty():
+    if sys.stdout.isatty() and not _render_simple(body):
         _render_rich(body)
         return
     width = max(len(k) for k, _ in body)
     sys.stdout.write("\n".join(f"{k:<{width}}  {v}" for k, v in body) + "\n")
+
+
+def _render_simple(body: list[tuple[str, str]]) -> bool:
+    """On a terminal, print what rich would draw, without rich, if the layout is simple: every
+    character one column wide and every row on one line. Past PLAIN_ROWS rows a table that does
+    not fit is printed plain (as piped) rather than folded by rich. False: let rich lay it out."""
+    width = _terminal_width()
+    names = max(len(k) for k, _ in body)
+    numbers = max(len(v) for _, v in body)
+    if names + 2 + numbers <= width and all(_narrow(k) and _narrow(v) for k, v in body):
+        bold, plain = ("", "") if os.environ.get("TERM", "").lower() in ("dumb", "unknown") else ("\x1b[1m", "\x1b[0m")
+        sys.stdout.write("".join(f"{bold}{k:<{names}} {plain} {v:>{numbers}}\n" for k, v in body))
+        return True
+    return len(body) > PLAIN_ROWS
+
+
+def _narrow(text: str) -> bool:
+    """Each character takes one column: printable Latin (below U+0300), or the ∂ of a partial."""
+    return text.isprintable() and all(ch < "\u0300" or ch == "∂" for ch in text)
+
+
+def _terminal_width() -> int:
+    """The width rich would lay out in: 80 on a dumb terminal, else COLUMNS if it is a number,
+    else the size of the first standard stream that is a terminal, 80 if that says 0; and
+    never under MIN_WIDTH (see new_console)."""
+    if os.environ.get("TERM", "").lower() in ("dumb", "unknown"):
+        return 80
+    width = 0
+    for fd in (0, 1, 2):
+        try:
+            width = os.get_terminal_size(fd).columns
+        except (OSError, ValueError):
+            continue
+        break
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit():
+        width = int(columns)
+    return max(width or 80, MIN_WIDTH)
 
 
 def new_console(**options: Any) -> Console:
