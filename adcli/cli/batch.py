@@ -18,12 +18,20 @@ from ..errors import AdcliError, PointError
 
 CHUNK_ROWS = 65536  # rows in memory at a time (see "Batches of points" in the README)
 
+
+def _complete_columns(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+    from . import completion
+
+    return completion.complete_columns(ctx, param, incomplete)
+
+
 _OPTIONS = ("points", "input_format", "keep", "output_format", "out", "skip_bad")
 
 _BATCH_OPTIONS = (  # listed in --help in this order
     click.option(
         "--points",
         metavar="FILE",
+        type=click.Path(dir_okay=False, allow_dash=True),
         help="Evaluate at every row of FILE ('-' for standard input): CSV with a header of names, or JSON Lines.",
     ),
     click.option(
@@ -32,7 +40,12 @@ _BATCH_OPTIONS = (  # listed in --help in this order
         type=click.Choice(["csv", "jsonl"]),
         help="The format of --points (default: JSON Lines if it starts with '{', else CSV).",
     ),
-    click.option("--keep", metavar="NAMES", help="Columns of --points to pass through to each output row (id,label)."),
+    click.option(
+        "--keep",
+        metavar="NAMES",
+        help="Columns of --points to pass through to each output row (id,label).",
+        shell_complete=_complete_columns,
+    ),
     click.option(
         "--output",
         "output_format",

@@ -10,6 +10,7 @@ no rows; line numbers count every line of the file, the header included.
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import json
 from collections.abc import Iterator
@@ -74,7 +75,9 @@ class RowReader:
         self.first_bad: BadRow | None = None
         self.bytes_read = 0
         self.line = 0  # lines read so far
-        head = stream.peek(64)[:64] if hasattr(stream, "peek") else b""
+        if not hasattr(stream, "peek"):  # what the format is, seen without consuming it
+            stream = self.stream = io.BufferedReader(stream)  # type: ignore[arg-type]
+        head = stream.peek(64)[:64]
         self.format = fmt or detect(head)
         self.expected = set(names) | set(keep)
 
