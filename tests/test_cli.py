@@ -201,6 +201,13 @@ def test_json_gradient_loads_no_renderer_parser_generator_or_completion():
     assert not {m for m in loaded if m in unwanted or m.split(".")[0] in {"rich", "lark"}}
 
 
+def test_a_gradient_at_one_point_loads_no_numpy():
+    """numpy and orjson are for batches (--points) only."""
+    loaded = _modules_loaded_by_a_json_gradient()
+    assert not {m for m in loaded if m.split(".")[0] in {"numpy", "orjson"}}
+    assert "adcli.engines.batch" not in loaded
+
+
 def test_forward_mode_on_many_variables_says_why_it_takes_a_while(monkeypatch):
     from adcli.cli import commands as cli_module
 

@@ -16,18 +16,20 @@ import click
 
 from .. import __version__
 from ..errors import AdcliError, EvaluationError
+from . import batch
 
 _EPILOG_GRAD = """\b
 Examples:
   adcli grad "(x+y)*(x-y)" --at x=3,y=2
   adcli grad "sin(x)*exp(y)" --at x=pi/4,y=0 --mode forward --trace
-  adcli grad @model.txt --at @point.json --wrt x --json | jq .gradient.x
+  adcli grad "(x+y)*(x-y)" --points points.csv --output csv > gradients.csv
 """
 
 _EPILOG_EVAL = """\b
 Examples:
   adcli eval "hypot(3, 4)"
   adcli eval "a = x + y; b = x - y; a * b" --at x=3,y=2 --json
+  cat points.jsonl | adcli eval "hypot(x, y)" --points - --keep id
 """
 
 
@@ -269,23 +271,35 @@ def _output_options(trace_help: str):
     shell_complete=_completer("complete_names"),
 )
 @_output_options("Show every elementary operation with its value and derivative.")
+@batch.batch_options
 def grad(expr: str, at: tuple[str, ...], mode: str, wrt: tuple[str, ...], as_json: bool, trace: bool, **view) -> None:
-    """Value and gradient of EXPR at a point.
+    """Value and gradient of EXPR at a point, or at every row of --points FILE.
 
     EXPR is a formula, '-' to read it from standard input, or @FILE.
     """
+    if (rows := batch.split(view)) is not None:
+        return batch.answer(expr, at, rows, _refused(as_json, trace, view), mode=mode, wrt=wrt)
     _answer(expr, at, as_json, trace, view, mode=mode, wrt=wrt)
 
 
 @cli.command("eval", cls=FormulaCommand, epilog=_EPILOG_EVAL)
 @_formula_and_point
 @_output_options("Show every elementary operation with its value.")
+@batch.batch_options
 def evaluate(expr: str, at: tuple[str, ...], as_json: bool, trace: bool, **view) -> None:
-    """Value of EXPR at a point.
+    """Value of EXPR at a point, or at every row of --points FILE.
 
     EXPR is a formula, '-' to read it from standard input, or @FILE.
     """
+    if (rows := batch.split(view)) is not None:
+        return batch.answer(expr, at, rows, _refused(as_json, trace, view), gradient=False)
     _answer(expr, at, as_json, trace, view, gradient=False)
+
+
+def _refused(as_json: bool, trace: bool, view: dict) -> dict[str, bool]:
+    """The options for one point's output, and whether each was given (none goes with --points)."""
+    given = {"--json": as_json, "--trace": trace, "--digits": view["digits"] is not None, "--full": view["full"]}
+    return {**given, "--format": view["fmt"] != "text", "--svg": view["svg"] is not None}
 
 
 def _check_writable(path: str, what: str) -> None:

@@ -84,6 +84,30 @@ def complete_names(ctx: click.Context, param: click.Parameter, incomplete: str) 
     ]
 
 
+def complete_columns(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """``--keep`` values: the columns of the --points CSV file's header that are not variables of EXPR."""
+    head, piece = _last_piece(incomplete)
+    path = ctx.params.get("points")
+    if not isinstance(path, str) or path == "-" or not Path(path).is_file():
+        return []
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            header = handle.readline(_MAX_FILE)
+    except (OSError, UnicodeDecodeError):
+        return []
+    if header.lstrip().startswith("{"):
+        names = list(dict.fromkeys(re.findall(r'"([A-Za-z_][A-Za-z0-9_]*)"\s*:', header)))
+    else:
+        names = [name.strip() for name in header.split(",")]
+    given = {name.strip() for name in head.split(",")}
+    variables = set(formula_variables(ctx))
+    return [
+        CompletionItem(head + name, help="column")
+        for name in names
+        if name and name not in variables and name not in given and name.startswith(piece)
+    ]
+
+
 def complete_formula(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """EXPR: complete the name at the end of the partial formula to a function (``sin(``),
     a constant or a name already used in it. Nothing for an empty word, ``-`` or ``@FILE``."""

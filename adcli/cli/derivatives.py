@@ -33,12 +33,7 @@ _WRT = click.option(
 
 
 def _wrt(wrt: tuple[str, ...]) -> list[str] | None:
-    if not wrt:
-        return None
-    names: list[str] = []
-    for spec in wrt:
-        names += _split_names(spec) or []
-    return names
+    return _split_names(wrt)
 
 
 def _graph(expr: str):

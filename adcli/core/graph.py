@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..engines.primal import active_nodes
 from ..errors import ArgumentError, ParseError, PointError, kind_of
@@ -250,6 +250,20 @@ class Graph:
     ) -> dict[str, float]:
         """The gradient at ``point`` as {variable: ∂f/∂variable}, in order of first appearance."""
         return self.differentiate(point, mode, wrt, record=False).gradient
+
+    def evaluate_batch(self, columns: Mapping[str, Any]) -> Any:
+        """The value at every row of ``columns`` ({variable: numpy array}): engines/batch.py."""
+        from ..engines.batch import evaluate_batch
+
+        return evaluate_batch(self, columns)
+
+    def gradient_batch(
+        self, columns: Mapping[str, Any], wrt: Iterable[str] | None = None, mode: str = "reverse"
+    ) -> tuple[Any, dict[str, Any]]:
+        """Values and gradients at every row of ``columns``: (array, {variable: array})."""
+        from ..engines.batch import gradient_batch
+
+        return gradient_batch(self, columns, wrt, mode)
 
     # Text.
 

@@ -1,0 +1,524 @@
+"""Batches of points: the primal, reverse and forward sweeps over arrays, one chunk of rows at a time.
+
+Every node of the graph is an array over the rows of a chunk. The engine reads the same
+graph and the same table of rules as the scalar engines: each operation's value is a
+numpy function below (same IEEE results as adcli/core/ieee.py: nan outside the domain,
+inf at poles, never a warning), and each local partial is the operation's rule formula
+(rules.rule_graph) run on arrays with those functions — no second copy of the rules.
+
+`compile_batch` turns a graph into a `Program` once: a list of array operations (values,
+partials, products and sums of the sweep), with constants folded by the scalar table and
+each register dropped after its last use. Running it on a chunk is a loop over that list.
+
+The sweeps follow the scalar ones exactly (primal.py, reverse.sweep, forward.sweep):
+only active nodes the output needs take part, an edge whose partial is the constant 0
+carries nothing, and a select (relu, min, abs, …) whose partial is 0 at a row passes
+*nothing* at that row — not g·0, which is nan for an infinite g. Where a select may close
+an edge, each adjoint (or tangent) carries a mask of the rows it reached, and its
+unreached rows hold -0.0, the identity of IEEE addition, so sums are the scalar sums.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..core.ops import BY_NAME, CONST, INPUT
+from ..errors import AdcliError, PointError
+from .primal import active_nodes
+from .rules import rule_graph
+
+if TYPE_CHECKING:
+    from ..core.graph import Graph
+
+Array = np.ndarray
+
+
+# Values: one numpy function per operation of the table, IEEE results as ieee.py.
+
+
+def _pow(x, y):
+    return np.where(y == 2.0, x * x, np.power(x, y))  # a square is x·x, as ieee.pow
+
+
+def _powd(x, y):
+    """b·a^(b-1), x + x for b = 2 and 0 for b = 0 (ops.d_pow_base)."""
+    return np.where(y == 2.0, x + x, np.where(y == 0.0, 0.0, y * np.power(x, y - 1.0)))
+
+
+def _floor(a):
+    return np.floor(a) + 0.0  # ieee.floor gives +0.0 for -0.0 and (-1, 0): a Python int made float
+
+
+def _ceil(a):
+    return np.ceil(a) + 0.0
+
+
+def _relu(a):
+    return np.where(a <= 0.0, 0.0, a)  # nan stays nan; -0.0 gives 0.0
+
+
+def _sigmoid(a):
+    z = np.exp(-np.abs(a))
+    return np.where(a >= 0.0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+
+def _softplus(a):
+    return np.where(a >= 0.0, a, 0.0) + np.log1p(np.exp(-np.abs(a)))  # nan: 0 + nan
+
+
+def _minimum(a, b):
+    return np.where((a <= b) | (a != a), a, b)  # ieee.minimum: a when a ≤ b; nan if either is nan
+
+
+def _maximum(a, b):
+    return np.where((a >= b) | (a != a), a, b)
+
+
+def _step(a):
+    return np.where(a > 0.0, 1.0, np.where(a == a, 0.0, np.nan))
+
+
+def _below(a, b):
+    return np.where(a < b, 1.0, np.where(b < a, 0.0, np.where(a == b, 0.5, np.nan)))
+
+
+def _xlog(v, x):
+    return np.where((v == 0.0) & (x == 0.0), 0.0, v * np.log(x))
+
+
+def _divz(a, b):
+    return np.where(b != 0.0, a / b, 0.0)
+
+
+def _gate(a, b):
+    return np.where(b != 0.0, a * b, 0.0)
+
+
+def _mapped(fn: Callable[[float], float]) -> Callable[[Array], Array]:
+    """A function numpy lacks (erf), by the scalar table's own function, row by row."""
+
+    def apply(a):
+        a = np.asarray(a, dtype=np.float64)
+        return np.fromiter(map(fn, a.ravel().tolist()), np.float64, a.size).reshape(a.shape)
+
+    return apply
+
+
+VALUES: dict[str, Callable[..., Array]] = {
+    "add": np.add,
+    "sub": np.subtract,
+    "mul": np.multiply,
+    "div": np.divide,
+    "neg": np.negative,
+    "pow": _pow,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "asin": np.arcsin,
+    "acos": np.arccos,
+    "atan": np.arctan,
+    "sinh": np.sinh,
+    "cosh": np.cosh,
+    "tanh": np.tanh,
+    "asinh": np.arcsinh,
+    "acosh": np.arccosh,
+    "atanh": np.arctanh,
+    "exp": np.exp,
+    "expm1": np.expm1,
+    "log": np.log,
+    "log1p": np.log1p,
+    "log2": np.log2,
+    "log10": np.log10,
+    "sqrt": np.sqrt,
+    "cbrt": np.cbrt,
+    "abs": np.fabs,
+    "sign": np.sign,
+    "floor": _floor,
+    "ceil": _ceil,
+    "relu": _relu,
+    "sigmoid": _sigmoid,
+    "softplus": _softplus,
+    "erf": _mapped(math.erf),
+    "erfc": _mapped(math.erfc),
+    "min": _minimum,
+    "max": _maximum,
+    "atan2": np.arctan2,
+    "hypot": np.hypot,
+    "logb": lambda a, b: np.log(a) / np.log(b),
+    "step": _step,
+    "below": _below,
+    "powd": _powd,
+    "xlog": _xlog,
+    "divz": _divz,
+    "gate": _gate,
+}
+"""Operation name -> its value on arrays; every operation of ops.BY_NAME has one."""
+
+
+def _constant_exponent(name: str, c: float) -> Callable[[Array], Array] | float | None:
+    """pow and powd with a constant exponent c, decided once: x·x, x + x, or one numpy call."""
+    if name == "pow":
+        return np.square if c == 2.0 else (lambda x: np.power(x, c))
+    if name == "powd":
+        if c == 2.0:
+            return lambda x: x + x
+        if c == 0.0:
+            return 0.0
+        return lambda x: c * np.power(x, c - 1.0)
+    return None
+
+
+def _where_reached(mask, x, fill):
+    return np.where(mask, x, fill)
+
+
+# The program: registers hold arrays (or floats, for constants); steps write registers.
+
+_NONE = -1
+
+
+class Program:
+    """A graph's sweeps for one set of variables, as a list of array operations over registers.
+
+    ``steps`` are (function, output register, argument registers); ``frees[s]`` the
+    registers step s reads for the last time. A register that holds a Python float is a
+    constant, known before any row.
+    """
+
+    def __init__(self, graph: Graph, wrt: tuple[str, ...], mode: str):
+        self.graph = graph
+        self.wrt = wrt
+        self.mode = mode
+        self.registers: list[Any] = []  # constants filled in; arrays come per chunk
+        self.steps: list[tuple[Callable, int, tuple[Any, ...]]] = []
+        self.frees: list[tuple[int, ...]] = []
+        self.value = _NONE
+        self.gradient: list[int] = []
+        self.kinks: list[int] = []  # registers of boolean masks: rows at a kink
+
+    # Building.
+
+    def new(self, constant: Any = None) -> int:
+        self.registers.append(constant)
+        return len(self.registers) - 1
+
+    def constant(self, x: float) -> int:
+        return self.new(float(x))
+
+    def is_constant(self, r: int) -> bool:
+        return isinstance(self.registers[r], float)
+
+    def emit(self, fn: Callable, *args: Any) -> int:
+        """A step computing fn(args): argument ints are registers, other arguments pass as they are."""
+        out = self.new()
+        self.steps.append((fn, out, args))
+        return out
+
+    def apply(self, name: str, args: tuple[int, ...]) -> int:
+        """Operation ``name`` on registers: folded by the scalar table when every argument is constant."""
+        regs = self.registers
+        if all(self.is_constant(a) for a in args):
+            return self.constant(BY_NAME[name].value(*(regs[a] for a in args)))
+        if len(args) == 2 and self.is_constant(args[1]):
+            special = _constant_exponent(name, regs[args[1]])
+            if isinstance(special, float):
+                return self.constant(special)
+            if special is not None:
+                return self.emit(special, args[0])
+        return self.emit(VALUES[name], *args)
+
+    def mul(self, g: int, p: int) -> int:
+        """g·p, with the products by ±1 that IEEE makes exact left out."""
+        regs = self.registers
+        if self.is_constant(p) and regs[p] == 1.0:
+            return g
+        if self.is_constant(g) and regs[g] == 1.0:
+            return p
+        if self.is_constant(p) and regs[p] == -1.0:
+            return self.apply("neg", (g,))
+        return self.apply("mul", (g, p))
+
+    def finish(self, keep: Iterable[int]) -> None:
+        """Work out after which step each register is read for the last time."""
+        last: dict[int, int] = {}
+        for s, (_, _, args) in enumerate(self.steps):
+            for a in args:
+                if isinstance(a, int) and not isinstance(a, bool):
+                    last[a] = s
+        kept = set(keep)
+        frees: list[list[int]] = [[] for _ in self.steps]
+        for r, s in last.items():
+            if r not in kept and not self.is_constant(r) and r >= self.graph.n_inputs:
+                frees[s].append(r)
+        self.frees = [tuple(f) for f in frees]
+
+    # Running.
+
+    def run(self, inputs: list[Array]) -> list[Any]:
+        """The registers after one chunk: ``inputs`` are the variables' columns, in variable order."""
+        regs = list(self.registers)
+        regs[: len(inputs)] = inputs
+        with np.errstate(all="ignore"):
+            for (fn, out, args), free in zip(self.steps, self.frees, strict=True):
+                regs[out] = fn(*[regs[a] if isinstance(a, int) else a for a in args])
+                for r in free:
+                    regs[r] = None
+        return regs
+
+
+class _Sweep:
+    """What the backward (or forward) sweep builds per node: a register and the mask of rows reached."""
+
+    __slots__ = ("mask", "reg")
+
+    def __init__(self, reg: int, mask: int | None):
+        self.reg = reg
+        self.mask = mask  # None: every row
+
+
+def compile_batch(graph: Graph, wrt: Iterable[str] | None = None, mode: str = "reverse", gradient: bool = True):
+    """The graph's primal sweep and, with ``gradient``, its reverse (or forward) sweep for ``wrt``."""
+    if mode not in ("reverse", "forward"):
+        raise AdcliError(f"mode must be 'reverse' or 'forward', not {mode!r}")
+    graph.require_one_output("a gradient" if gradient else "an evaluation")
+    seeds = graph.variable_nodes(wrt) if gradient else []
+    prog = Program(graph, tuple(graph.variables[s] for s in seeds), mode)
+    node = _primal(prog, graph)
+    prog.value = node[graph.output]
+    keep = [prog.value]
+    if seeds:
+        active = graph.varies if len(seeds) == graph.n_inputs else active_nodes(graph, seeds)
+        partial = _partials(prog, graph, node)
+        sweep = _reverse if mode == "reverse" else _forward
+        prog.gradient = sweep(prog, graph, seeds, active, partial)
+        prog.kinks = _kinks(prog, graph, node, seeds)
+        keep += prog.gradient + prog.kinks
+    prog.finish(keep)
+    return prog
+
+
+def _primal(prog: Program, graph: Graph) -> list[int]:
+    """Registers of the nodes' values: inputs, constants, and every operation the output needs."""
+    node = [prog.new() for _ in range(graph.n_inputs)]
+    node += [prog.constant(c) for c in graph.const_values]
+    needed = graph.needed
+    for i in range(graph.n_leaves, len(graph)):
+        if not needed[i]:
+            node.append(_NONE)
+            continue
+        node.append(prog.apply(graph.ops[i].name, tuple(node[a] for a in graph.args[i])))
+    return node
+
+
+def _partials(prog: Program, graph: Graph, node: list[int]) -> Callable[[int, int], int]:
+    """∂(node i)/∂(its argument k) as a register, from the rule formula, made once per edge."""
+    made: dict[tuple[int, int], int] = {}
+
+    def partial(i: int, k: int) -> int:
+        key = (i, k)
+        if key in made:
+            return made[key]
+        op, args = graph.ops[i], graph.args[i]
+        rule = op.partials[k]
+        if rule.__class__ is float:
+            made[key] = r = prog.constant(rule)
+            return r
+        formula = rule_graph(op.name, k)
+        bound = {"a": node[args[0]], "v": node[i]}
+        if len(args) > 1:
+            bound["b"] = node[args[1]]
+        mapped: list[int] = []
+        for j, rop in enumerate(formula.ops):
+            if rop is INPUT:
+                mapped.append(bound[formula.variables[j]])
+            elif rop is CONST:
+                mapped.append(prog.constant(formula.const_values[j - formula.n_inputs]))
+            else:
+                mapped.append(prog.apply(rop.name, tuple(mapped[a] for a in formula.args[j])))
+        made[key] = r = mapped[formula.output]
+        return r
+
+    return partial
+
+
+def _term(prog: Program, op_selects: bool, g: _Sweep, p: int) -> _Sweep | None:
+    """g·p along one edge, masked to the rows it passes: a select passes nothing where p is 0."""
+    mask = g.mask
+    if op_selects:
+        if prog.is_constant(p):
+            if prog.registers[p] == 0.0:
+                return None
+        else:
+            passes = prog.emit(np.not_equal, p, 0.0)
+            mask = passes if mask is None else prog.emit(np.logical_and, mask, passes)
+    c = prog.mul(g.reg, p)
+    if mask is not None:
+        c = prog.emit(_where_reached, mask, c, -0.0)
+    return _Sweep(c, mask)
+
+
+def _accumulate(prog: Program, into: dict[int, _Sweep], j: int, term: _Sweep) -> None:
+    """into[j] += term: the first term is the adjoint (as the scalar sweep assigns it), later ones add."""
+    have = into.get(j)
+    if have is None:
+        into[j] = term
+        return
+    mask = None
+    if have.mask is not None and term.mask is not None:
+        mask = prog.emit(np.logical_or, have.mask, term.mask)
+    into[j] = _Sweep(prog.apply("add", (have.reg, term.reg)), mask)
+
+
+def _result(prog: Program, found: _Sweep | None) -> int:
+    """A derivative as the scalar path reports it: 0.0 where the sweep never reached."""
+    if found is None:
+        return prog.constant(0.0)
+    if found.mask is None:
+        return found.reg
+    return prog.emit(_where_reached, found.mask, found.reg, 0.0)
+
+
+def _reverse(prog: Program, graph: Graph, seeds: list[int], active: list[bool], partial) -> list[int]:
+    """The plain backward sweep (reverse.sweep): v̄ⱼ += v̄ᵢ·∂vᵢ/∂vⱼ from the output back."""
+    first = graph.n_leaves
+    bar: dict[int, _Sweep] = {}
+    if active[graph.output]:
+        bar[graph.output] = _Sweep(prog.constant(1.0), None)
+    for i in range(graph.output, first - 1, -1):
+        g = bar.get(i)
+        if g is None:
+            continue
+        op = graph.ops[i]
+        for k, j in enumerate(graph.flows[i - first][: len(graph.args[i])]):
+            if j < 0 or not active[j]:
+                continue
+            term = _term(prog, op.selects, g, partial(i, k))
+            if term is not None:
+                _accumulate(prog, bar, j, term)
+    return [_result(prog, bar.get(s)) for s in seeds]
+
+
+def _forward(prog: Program, graph: Graph, seeds: list[int], active: list[bool], partial) -> list[int]:
+    """One tangent sweep per variable (forward.sweep), sharing the partials: v̇ᵢ = Σⱼ ∂vᵢ/∂vⱼ·v̇ⱼ."""
+    from .forward import dependents
+
+    first = graph.n_leaves
+    needed = graph.needed
+    out = []
+    for seed in seeds:
+        dot: dict[int, _Sweep] = {seed: _Sweep(prog.constant(1.0), None)}
+        for i in dependents(graph, [seed]):
+            if not needed[i] or i > graph.output:
+                continue
+            op = graph.ops[i]
+            found: dict[int, _Sweep] = {}
+            for k, j in enumerate(graph.flows[i - first][: len(graph.args[i])]):
+                t = dot.get(j) if j >= 0 else None
+                if t is None:
+                    continue
+                term = _term(prog, op.selects, t, partial(i, k))
+                if term is not None:
+                    _accumulate(prog, found, i, term)
+            if i in found:
+                dot[i] = found[i]
+        out.append(_result(prog, dot.get(graph.output)))
+    return out
+
+
+def _kinks(prog: Program, graph: Graph, node: list[int], seeds: list[int]) -> list[int]:
+    """Masks of the rows where an operation on the way is at a kink (ops' own tests, on arrays)."""
+    if not graph.kinked:
+        return []
+    depends = active_nodes(graph, seeds, every_edge=True)
+    masks = []
+    for i in graph.kinked:
+        if depends[i] and graph.needed[i]:
+            args = (*(node[a] for a in graph.args[i]), node[i])
+            masks.append(prog.emit(_at_kink(graph.ops[i].kink[0]), *args))
+    return masks
+
+
+def _at_kink(test: Callable[..., Any]) -> Callable[..., Array]:
+    def at(*values):
+        return np.asarray(test(*values), dtype=bool)
+
+    return at
+
+
+# Running on columns.
+
+
+class BatchResult:
+    """Values (and gradients) at many points: arrays with one entry per row."""
+
+    def __init__(self, value: Array, gradient: dict[str, Array], kinks: Array | None):
+        self.value = value
+        self.gradient = gradient
+        self.kinks = kinks  # rows at a kink of an operation on the way (None: no such operation)
+
+    def nonfinite(self) -> Array:
+        """Rows whose value or some derivative is not finite."""
+        bad = ~np.isfinite(self.value)
+        for column in self.gradient.values():
+            bad |= ~np.isfinite(column)
+        return bad
+
+
+def run(prog: Program, inputs: list[Array], rows: int) -> BatchResult:
+    """Run a compiled program on one chunk: ``inputs`` in variable order, each of ``rows`` entries."""
+    regs = prog.run(inputs)
+
+    def column(r: int) -> Array:
+        x = regs[r]
+        if isinstance(x, float) or np.ndim(x) == 0:
+            return np.full(rows, x)
+        return x
+
+    gradient = {name: column(r) for name, r in zip(prog.wrt, prog.gradient, strict=True)}
+    kinks = None
+    if prog.kinks:
+        kinks = np.zeros(rows, dtype=bool)
+        for r in prog.kinks:
+            kinks |= regs[r]
+    return BatchResult(column(prog.value), gradient, kinks)
+
+
+def _columns(graph: Graph, columns: Mapping[str, Any]) -> tuple[list[Array], int]:
+    """The columns in variable order as float arrays of one length; scalars repeat for every row."""
+    known = set(graph.variables)
+    unknown = [name for name in columns if name not in known]
+    if unknown:
+        raise PointError("the columns " + graph._unknown_message(unknown[0]))
+    missing = [name for name in graph.variables if name not in columns]
+    if missing:
+        raise PointError(f"no column for {', '.join(repr(m) for m in missing)}")
+    arrays = []
+    for name in graph.variables:
+        try:
+            arrays.append(np.asarray(columns[name], dtype=np.float64))
+        except (TypeError, ValueError):
+            raise PointError(f"the column '{name}' must hold numbers") from None
+    lengths = {a.shape[0] for a in arrays if a.ndim > 0}
+    if any(a.ndim > 1 for a in arrays) or len(lengths) > 1:
+        raise PointError("the columns must be one-dimensional and of one length")
+    rows = lengths.pop() if lengths else 1
+    return [a if a.ndim else np.full(rows, float(a)) for a in arrays], rows
+
+
+def evaluate_batch(graph: Graph, columns: Mapping[str, Any]) -> Array:
+    """The formula's value at every row of ``columns`` ({variable: array}), IEEE semantics."""
+    inputs, rows = _columns(graph, columns)
+    return run(compile_batch(graph, gradient=False), inputs, rows).value
+
+
+def gradient_batch(
+    graph: Graph, columns: Mapping[str, Any], wrt: Iterable[str] | None = None, mode: str = "reverse"
+) -> tuple[Array, dict[str, Array]]:
+    """Value and gradient at every row: (values, {variable: ∂f/∂variable}), equal to the one-point path."""
+    inputs, rows = _columns(graph, columns)
+    result = run(compile_batch(graph, wrt, mode), inputs, rows)
+    return result.value, result.gradient

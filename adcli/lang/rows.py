@@ -1,0 +1,321 @@
+"""Rows of points from a file: CSV with a header of names, or JSON Lines of objects, in chunks.
+
+A chunk is read whole at C speed (numpy.loadtxt for CSV, orjson for JSON Lines) and
+checked as a whole; a chunk that fails any check is read again line by line, by the same
+value rules as ``--at`` (lang/point.py), which says what is wrong on which line. A bad
+row is fatal (`BadRow`) unless bad rows are skipped, and then counted. Blank lines are
+no rows; line numbers count every line of the file, the header included.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from ..errors import AdcliError, PointError
+from .point import _SPECIAL, constant_value
+
+
+class BadRow(AdcliError):
+    """A row of the points file that cannot be read; the message names its line."""
+
+    def __init__(self, line: int, reason: str, source: str):
+        self.line = line
+        self.reason = reason
+        super().__init__(f"{source}, line {line}: {reason}")
+
+
+@dataclass
+class Chunk:
+    """Consecutive rows: their line numbers, a float column per variable, the kept columns' values."""
+
+    lines: np.ndarray
+    columns: dict[str, np.ndarray]
+    kept: dict[str, list[Any]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+def detect(head: bytes) -> str:
+    """'jsonl' when the first thing in the file is '{', else 'csv'."""
+    return "jsonl" if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") else "csv"
+
+
+class RowReader:
+    """Chunks of rows from ``stream``: ``names`` are the variables the file must give, ``keep``
+    the columns passed through; ``skip_bad`` counts bad rows instead of stopping at the first."""
+
+    def __init__(
+        self,
+        stream: BinaryIO,
+        names: list[str],
+        keep: list[str],
+        fmt: str | None = None,
+        chunk_rows: int = 65536,
+        skip_bad: bool = False,
+        source: str = "the points file",
+        unknown=None,
+    ):
+        self.stream = stream
+        self.names = names
+        self.keep = keep
+        self.chunk_rows = chunk_rows
+        self.skip_bad = skip_bad
+        self.source = source
+        self.unknown = unknown or (lambda name: f"names '{name}', which the formula does not use")
+        self.skipped = 0
+        self.first_bad: BadRow | None = None
+        self.bytes_read = 0
+        self.line = 0  # lines read so far
+        if not hasattr(stream, "peek"):  # what the format is, seen without consuming it
+            stream = self.stream = io.BufferedReader(stream)  # type: ignore[arg-type]
+        head = stream.peek(64)[:64]
+        self.format = fmt or detect(head)
+        self.expected = set(names) | set(keep)
+
+    # Shared.
+
+    def _lines(self) -> list[bytes]:
+        lines = list(itertools.islice(self.stream, self.chunk_rows))
+        self.bytes_read += sum(map(len, lines))
+        return lines
+
+    def _bad(self, line: int, reason: str) -> None:
+        error = BadRow(line, reason, self.source)
+        if not self.skip_bad:
+            raise error
+        self.skipped += 1
+        if self.first_bad is None:
+            self.first_bad = error
+
+    def _check_names(self, names: list[str], where: str) -> str | None:
+        """What is wrong with the names a row or header gives, or None."""
+        seen = set()
+        for name in names:
+            if name in seen:
+                return f"{where} gives '{name}' twice"
+            seen.add(name)
+            if name not in self.expected:
+                return f"{where} {self.unknown(name)}"
+        missing = [n for n in self.names if n not in seen]
+        if missing:
+            return f"{where} has no value for '{missing[0]}'"
+        missing = [n for n in self.keep if n not in seen]
+        if missing:
+            return f"{where} has no column '{missing[0]}' to keep"
+        return None
+
+    def chunks(self) -> Iterator[Chunk]:
+        return self._csv() if self.format == "csv" else self._jsonl()
+
+    def _finish(self, lines: list[int], values: dict[str, list[float]], kept: dict[str, list]) -> Chunk:
+        return Chunk(
+            np.array(lines, dtype=np.int64),
+            {n: np.array(values[n], dtype=np.float64) for n in self.names},
+            kept,
+        )
+
+    # CSV.
+
+    def _csv(self) -> Iterator[Chunk]:
+        header = b""
+        while not header.strip():
+            header = self.stream.readline()
+            self.bytes_read += len(header)
+            self.line += 1
+            if not header:
+                raise PointError(f"{self.source} is empty: it needs a header row of names (x,y)")
+        try:
+            text = header.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise PointError(f"{self.source}, line {self.line}: the header is not UTF-8 text") from None
+        self.columns = [name.strip() for name in next(csv.reader([text]))]
+        problem = self._check_names(self.columns, "the header")
+        if problem:
+            raise PointError(f"{self.source}, line {self.line}: {problem}")
+        self.numeric = [i for i, name in enumerate(self.columns) if name in set(self.names)]
+        self.kept_at = [self.columns.index(name) for name in self.keep]
+        while True:
+            lines = self._lines()
+            if not lines:
+                return
+            start = self.line + 1
+            self.line += len(lines)
+            chunk = self._csv_fast(lines, start)
+            if chunk is not None:
+                yield chunk
+            else:
+                yield from self._csv_slow(lines, start)
+
+    def _csv_fast(self, lines: list[bytes], start: int) -> Chunk | None:
+        """The whole chunk at C speed, or None if anything in it needs a closer look."""
+        width = len(self.columns)
+        kept: dict[str, list] = {}
+        if self.keep:
+            if any(b'"' in line for line in lines):
+                return None
+            fields = [line.rstrip(b"\r\n").split(b",") for line in lines]
+            if any(len(f) != width for f in fields):
+                return None
+            try:
+                for name, k in zip(self.keep, self.kept_at, strict=True):
+                    kept[name] = [f[k].decode("utf-8").strip() for f in fields]
+            except UnicodeDecodeError:
+                return None
+        try:
+            data = np.loadtxt(
+                lines, delimiter=",", dtype=np.float64, ndmin=2, comments=None, usecols=self.numeric or None
+            )
+        except ValueError:
+            return None
+        if data.shape != (len(lines), len(self.numeric) if self.keep else width):
+            return None  # a blank line, or a row of another width
+        columns = {self.columns[k]: np.ascontiguousarray(data[:, c]) for c, k in enumerate(self.numeric)}
+        return Chunk(np.arange(start, start + len(lines)), {n: columns[n] for n in self.names}, kept)
+
+    def _csv_slow(self, lines: list[bytes], start: int) -> Iterator[Chunk]:
+        """Line by line, saying what is wrong where; the rows before a fatal one still come out."""
+        numbers: list[int] = []
+        values: dict[str, list[float]] = {n: [] for n in self.names}
+        kept: dict[str, list] = {n: [] for n in self.keep}
+        for number, raw in enumerate(lines, start):
+            try:
+                text = raw.decode("utf-8")
+                if not text.strip():
+                    continue
+                fields = next(csv.reader([text]))
+                if len(fields) != len(self.columns):
+                    raise PointError(f"{len(fields)} fields, but the header has {len(self.columns)}")
+                row = {}
+                for k in self.numeric:
+                    name = self.columns[k]
+                    cell = fields[k].strip()
+                    if not cell:
+                        raise PointError(f"no value for '{name}'")
+                    row[name] = constant_value(cell, name)
+            except (PointError, UnicodeDecodeError, csv.Error) as error:
+                reason = "the line is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else str(error)
+                try:
+                    self._bad(number, reason)
+                except BadRow:
+                    if numbers:
+                        yield self._finish(numbers, values, kept)
+                    raise
+                continue
+            numbers.append(number)
+            for name in self.names:
+                values[name].append(row[name])
+            for name, k in zip(self.keep, self.kept_at, strict=True):
+                kept[name].append(fields[k].strip())
+        if numbers:
+            yield self._finish(numbers, values, kept)
+
+    # JSON Lines.
+
+    def _jsonl(self) -> Iterator[Chunk]:
+        import orjson
+
+        self._loads = orjson.loads
+        while True:
+            lines = self._lines()
+            if not lines:
+                return
+            start = self.line + 1
+            self.line += len(lines)
+            chunk = self._jsonl_fast(lines, start)
+            if chunk is not None:
+                yield chunk
+            else:
+                yield from self._jsonl_slow(lines, start)
+
+    def _jsonl_fast(self, lines: list[bytes], start: int) -> Chunk | None:
+        if any(b"\\" in line for line in lines):  # an escape: the count of quotes below would not hold
+            return None
+        try:
+            objects = list(map(self._loads, lines))
+        except ValueError:
+            return None
+        expected = self.expected
+        if not all(type(o) is dict and o.keys() == expected for o in objects):
+            return None
+        strings = 0
+        columns = {}
+        for name in self.names:
+            column = [o[name] for o in objects]
+            if not set(map(type, column)) <= {float, int}:
+                return None
+            columns[name] = np.array(column, dtype=np.float64)
+        kept = {}
+        for name in self.keep:
+            kept[name] = [o[name] for o in objects]
+            strings += sum(type(v) is str for v in kept[name])
+        # A key given twice would vanish in the parse; each key and string has exactly two quotes.
+        if sum(line.count(b'"') for line in lines) != 2 * (len(objects) * len(expected) + strings):
+            return None
+        return Chunk(np.arange(start, start + len(lines)), columns, kept)
+
+    def _jsonl_slow(self, lines: list[bytes], start: int) -> Iterator[Chunk]:
+        numbers: list[int] = []
+        values: dict[str, list[float]] = {n: [] for n in self.names}
+        kept: dict[str, list] = {n: [] for n in self.keep}
+        for number, raw in enumerate(lines, start):
+            try:
+                text = raw.decode("utf-8")
+                if not text.strip():
+                    continue
+                pairs = _json_object(text)
+                problem = self._check_names([name for name, _ in pairs], "the object")
+                if problem:
+                    raise PointError(problem)
+                obj = dict(pairs)
+                row = {name: _json_number(name, obj[name]) for name in self.names}
+            except (PointError, UnicodeDecodeError) as error:
+                reason = "the line is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else str(error)
+                try:
+                    self._bad(number, reason)
+                except BadRow:
+                    if numbers:
+                        yield self._finish(numbers, values, kept)
+                    raise
+                continue
+            numbers.append(number)
+            for name in self.names:
+                values[name].append(row[name])
+            for name in self.keep:
+                kept[name].append(obj[name])
+        if numbers:
+            yield self._finish(numbers, values, kept)
+
+
+def _reject_constant(word: str):
+    raise ValueError(f'{word} is not JSON; write it as the string "{word}"')
+
+
+def _json_object(text: str) -> list[tuple[str, Any]]:
+    try:
+        obj = json.loads(text, object_pairs_hook=list, parse_constant=_reject_constant)
+    except ValueError as error:
+        raise PointError(f"not valid JSON: {error}") from None
+    if not isinstance(obj, list):
+        raise PointError('each line must be a JSON object such as {"x": 3, "y": 2}')
+    return obj
+
+
+def _json_number(name: str, value: Any) -> float:
+    """A JSON value by the rules of a JSON point: a number, or a string holding one ("pi/4", "NaN")."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise PointError(f"the value of '{name}' must be a number or a string holding one, not {value!r}")
+    if isinstance(value, str):
+        return _SPECIAL[value] if value in _SPECIAL else constant_value(value, name)
+    try:
+        return float(value)
+    except OverflowError:  # an integer too large for a double, as 1e400 is
+        return float("inf") if value > 0 else float("-inf")

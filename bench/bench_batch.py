@@ -1,0 +1,161 @@
+"""Value and gradient at many random points, end to end from a CSV file to JSON Lines.
+
+    python bench/bench_batch.py                # 10^6 rows
+    python bench/bench_batch.py --rows 100000  # a quick run
+
+For the seed formula (x+y)*(x-y) and a 20-variable one (Σ sin(xᵢ)·xᵢ₊₁² + Σ exp(-xᵢ²)),
+each a whole process, timed in this run: ``adcli grad EXPR --points FILE``; (a) a numpy
+script written by hand with the analytic derivatives, reading with numpy.loadtxt and
+writing each row with orjson; (b) JAX's jit(vmap(value_and_grad)) with its start and
+compile, reading and writing as (a), if jax is installed. Then adcli's time split into
+reading, differentiating and writing, measured in this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+N20 = 20
+FORMULAS = {
+    "(x+y)*(x-y)": ("(x+y)*(x-y)", ["x", "y"]),
+    "20 variables": (
+        " + ".join(f"sin(x{i})*x{i + 1}^2" for i in range(1, N20))
+        + " + "
+        + " + ".join(f"exp(-x{i}^2)" for i in range(1, N20 + 1)),
+        [f"x{i}" for i in range(1, N20 + 1)],
+    ),
+}
+
+_COMMON = """
+import sys, numpy as np, orjson
+data = np.loadtxt(sys.argv[1], delimiter=",", skiprows=1, ndmin=2)
+names = open(sys.argv[1]).readline().strip().split(",")
+"""
+
+_WRITE = """
+with open(sys.argv[2], "wb") as out:
+    for v, row in zip(value.tolist(), grad.tolist()):
+        out.write(orjson.dumps({"value": v, "gradient": dict(zip(names, row))}) + b"\\n")
+"""
+
+BY_HAND = {
+    "(x+y)*(x-y)": """
+x, y = data[:, 0], data[:, 1]
+value = (x + y) * (x - y)
+grad = np.column_stack([2 * x, -2 * y])
+""",
+    "20 variables": """
+s, c, e = np.sin(data), np.cos(data), np.exp(-data * data)
+sq = data[:, 1:] ** 2
+value = (s[:, :-1] * sq).sum(1) + e.sum(1)
+grad = -2 * data * e
+grad[:, :-1] += c[:, :-1] * sq
+grad[:, 1:] += 2 * s[:, :-1] * data[:, 1:]
+""",
+}
+
+JAX = {
+    "(x+y)*(x-y)": "def f(x):\n    return (x[0] + x[1]) * (x[0] - x[1])\n",
+    "20 variables": "def f(x):\n    return jnp.sum(jnp.sin(x[:-1]) * x[1:] ** 2) + jnp.sum(jnp.exp(-x * x))\n",
+}
+
+_JAX_RUN = """
+import jax, jax.numpy as jnp
+jax.config.update("jax_enable_x64", True)
+{f}
+value, grad = jax.jit(jax.vmap(jax.value_and_grad(f)))(jnp.asarray(data))
+value, grad = np.asarray(value), np.asarray(grad)
+"""
+
+
+def _jax_installed() -> bool:
+    try:
+        import jax  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _write_points(path: Path, names: list[str], rows: int, rng) -> None:
+    data = rng.uniform(-3.0, 3.0, size=(rows, len(names)))
+    with open(path, "w") as out:
+        out.write(",".join(names) + "\n")
+        for row in data.tolist():
+            out.write(",".join(map(repr, row)) + "\n")
+
+
+def _timed(argv: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def _split(expr: str, points: Path) -> tuple[float, float, float]:
+    """adcli's own parts, in process: reading the chunks, the engine, writing them."""
+    from adcli import parse
+    from adcli.cli.batch import CHUNK_ROWS
+    from adcli.engines.batch import compile_batch, run
+    from adcli.lang.rows import RowReader
+    from adcli.render.rows import JsonLinesWriter
+
+    graph = parse(expr)
+    program = compile_batch(graph)
+    start = time.perf_counter()
+    with open(points, "rb") as stream:
+        chunks = list(RowReader(stream, list(graph.variables), [], None, CHUNK_ROWS).chunks())
+    read = time.perf_counter() - start
+    start = time.perf_counter()
+    results = [run(program, [c.columns[x] for x in graph.variables], len(c)) for c in chunks]
+    compute = time.perf_counter() - start
+    writer = JsonLinesWriter(io.BytesIO(), [], program.wrt)
+    start = time.perf_counter()
+    for r, c in zip(results, chunks, strict=True):
+        writer.write(r.value, r.gradient, c.kept)
+    write = time.perf_counter() - start
+    return read, compute, write
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=10**6)
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    jax = _jax_installed()
+    print(f"{args.rows:,} rows, CSV in, JSON Lines out; whole processes, seconds", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for label, (expr, names) in FORMULAS.items():
+            points = folder / "points.csv"
+            _write_points(points, names, args.rows, rng)
+            hand = folder / "hand.py"
+            hand.write_text(_COMMON + BY_HAND[label] + _WRITE)
+            out = str(folder / "out.jsonl")
+            times = {"(a) numpy by hand, loadtxt + orjson": _timed([sys.executable, str(hand), str(points), out])}
+            if jax:
+                script = folder / "jax_run.py"
+                script.write_text(_COMMON + _JAX_RUN.format(f=JAX[label]) + _WRITE)
+                times["(b) JAX jit(vmap(value_and_grad))"] = _timed([sys.executable, str(script), str(points), out])
+            adcli = [sys.executable, "-m", "adcli", "grad", expr, "--points", str(points), "--out", out]
+            times["adcli grad --points"] = _timed(adcli)
+            base = times["(a) numpy by hand, loadtxt + orjson"]
+            print(f"\n{label}")
+            print(f"{'program':40} {'s':>7} {'vs (a)':>7} {'vs (b)':>7}")
+            for name, t in times.items():
+                vs_b = f"{t / times['(b) JAX jit(vmap(value_and_grad))']:7.2f}" if jax else "      –"
+                print(f"{name:40} {t:7.2f} {t / base:7.2f} {vs_b}")
+            if not jax:
+                print("(b) JAX: not installed")
+            read, compute, write = _split(expr, points)
+            print(f"adcli's parts: reading {read:.2f} s, differentiating {compute:.2f} s, writing {write:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
