@@ -432,6 +432,9 @@ def _emit(result, as_json: bool, trace: bool, gradient: bool, **view) -> None:
     _run(lambda: render(result, trace=trace, gradient=gradient, **view))
 
 
+from . import taylor as _taylor  # noqa: E402, F401  (adcli deriv registers itself)
+
+
 def main() -> None:
     """Entry point of the adcli script and of python -m adcli."""
     if "_ADCLI_COMPLETE" in os.environ:  # a shell asks for completions: use adcli's shell scripts and candidates
