@@ -21,6 +21,25 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
+
+def derivatives(graph, point, order, wrt=None, direction=None, record=False):
+    """Derivatives of orders 0 … ``order`` along ``wrt`` or ``direction``, by Taylor mode.
+
+    Returns a TaylorResult: ``.derivatives`` (dᵏf/dtᵏ), ``.coefficients`` (f⁽ᵏ⁾/k!),
+    ``.warnings``; ``record=True`` keeps every node's series for a trace.
+    """
+    from .engines.taylor import expand
+
+    return expand(graph, point, order, wrt=wrt, direction=direction, record=record)
+
+
+def mixed_partial(graph, point, powers):
+    """One mixed partial, ``powers`` as {"x": 2, "y": 1} or "x^2*y": exactly from directional expansions."""
+    from .engines.taylor import mixed_partial as run
+
+    return run(graph, point, powers)
+
+
 __all__ = [
     "AdcliError",
     "ArgumentError",
@@ -29,6 +48,8 @@ __all__ = [
     "ParseError",
     "PointError",
     "__version__",
+    "derivatives",
+    "mixed_partial",
     "parse",
     "parse_point",
 ]

@@ -625,4 +625,4 @@ def main() -> None:
     sys.exit(code)
 
 
-from . import derivatives  # noqa: E402, F401  (registers jacobian, hessian, jvp, vjp and check)
+from . import derivatives, taylor  # noqa: E402, F401  (they register jacobian, hessian, jvp, vjp, check, deriv)

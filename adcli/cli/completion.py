@@ -108,6 +108,19 @@ def complete_columns(ctx: click.Context, param: click.Parameter, incomplete: str
     ]
 
 
+def complete_monomial(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """``deriv --mixed`` values: after the last ``*``, the variables of EXPR (``x^2*`` → ``x^2*y``)."""
+    cut = incomplete.rfind("*") + 1
+    head, piece = incomplete[:cut], incomplete[cut:]
+    if not re.fullmatch(r"[A-Za-z0-9_]*", piece):
+        return []
+    return [
+        CompletionItem(head + name, type=NOSPACE, help="variable")
+        for name in formula_variables(ctx)
+        if name.startswith(piece)
+    ]
+
+
 def complete_formula(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """EXPR: complete the name at the end of the partial formula to a function (``sin(``),
     a constant or a name already used in it. Nothing for an empty word, ``-`` or ``@FILE``."""

@@ -169,7 +169,9 @@ def _at_kink(graph: Graph, values: list[float], node: int) -> bool:
 
 
 def _first_nonfinite_partial(result: Result, active: list[bool]) -> list[str]:
-    graph, needed = result.graph, result.graph.needed
+    """The first partial that is not finite among those the output's adjoint meets (both modes alike)."""
+    graph = result.graph
+    needed = reverse._reached(graph, active)
     for i in range(graph.n_leaves, len(graph)):
         local = result.partials[i]
         if local is None or not needed[i]:

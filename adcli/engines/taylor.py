@@ -1,0 +1,706 @@
+"""Taylor mode: truncated power series pushed through the Wengert list, one coefficient at a time.
+
+Along a direction d, every node vᵢ of the graph becomes the series vᵢ(t) = Σₖ vᵢ,ₖ·tᵏ of
+vᵢ(p + t·d), truncated after order K; the output's coefficients are f⁽ᵏ⁾/k! along d
+(Griewank & Walther, *Evaluating Derivatives*, ch. 13). Each coefficient costs O(k), so
+order K costs O(K²) per operation.
+
+The rules come from the one table (adcli/core/ops.py). For w = f(u) the table's
+formula for f'(u) is a graph (rules.rule_graph); Taylor mode inlines it into the
+*program* it runs, bound to the series of u and of w, and uses
+
+    k·w_k = Σ_{j=1..k} j·u_j·[f'(u)]_{k-j}      (and a term per argument for f(a, b)),
+
+which needs f'(u)'s coefficients only below k, so every series grows online: round k
+computes coefficient k of every node, in order. Identical nodes are shared, so the rule
+of sin (cos(a)) and of cos (-sin(a)) close into the classical sin/cos pair, exp's rule
+(v) is the classical exp recurrence, and sinh/cosh, sigmoid and softplus close alike.
+A partial that is constant at the point (add's 1, x·3's 3, x/4's 1/4) makes a linear
+rule. Hand-written: the product and quotient convolutions, the square, a power with a
+constant exponent, exp(b·log a) for a variable exponent, and divz (hypot's rule).
+
+Coefficient 1 is forward mode's tangent, bit for bit: the hand-written rules take it
+from the table's fast partials. Selects (relu below 0, min's larger argument, abs at 0)
+pass no series, as they pass no tangent; kinks have the conventions of grad, at every order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from operator import mul
+from typing import TYPE_CHECKING
+
+from ..core import ieee
+from ..core.ops import BY_NAME, CONST, INPUT, Op
+from ..errors import AdcliError, PointError
+from . import primal
+from .gradient import _at_kink, _finite, _where, _word, unused_warnings
+
+if TYPE_CHECKING:
+    from fractions import Fraction
+
+    from ..core.graph import Graph
+
+MAX_ORDER = 1000
+# Rule nodes a single operation may add to the program: every rule in the table closes
+# in a handful (tests/test_taylor.py checks them all); this only guards against a rule
+# that would unfold for ever.
+_RULE_NODES = 64
+
+_NEG, _LOG, _MUL, _POW = (BY_NAME[name] for name in ("neg", "log", "mul", "pow"))
+
+# How each kind of node computes its coefficients, in words (the trace prints formulas).
+KINDS = {
+    "input": "the seed: x + t·d",
+    "const": "a constant series: no coefficient past order 0",
+    "linear": "a partial that is constant at the point: w_k = Σ p·u_k",
+    "mul": "the Cauchy product",
+    "square": "the Cauchy product of u with itself",
+    "div": "the quotient recurrence",
+    "powc": "a power with a constant exponent",
+    "powv": "exp(b·log a): a variable exponent",
+    "rule": "the generic rule from the table's first derivative",
+}
+
+
+@dataclass
+class Program:
+    """The nodes Taylor mode runs: the graph's, plus the nodes its rules brought in.
+
+    Node i has an operation (``ops``), arguments, a kind (see KINDS), its value (the
+    coefficient of order 0), and for the generic rule the node of each active
+    argument's partial (``partials``, -1 for none). ``origin`` is the graph node it is,
+    or -1 for a node a rule brought in; ``owner`` is the program node whose rule did.
+    """
+
+    ops: list = field(default_factory=list)
+    args: list[tuple[int, ...]] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    partials: list[tuple[int, ...]] = field(default_factory=list)
+    factors: list[tuple[float, ...]] = field(default_factory=list)  # linear: p per active argument; powc: (r,)
+    active: list[tuple[bool, ...]] = field(default_factory=list)  # which arguments carry a series
+    first: list[tuple[float, ...]] = field(default_factory=list)  # the fast partials for coefficient 1
+    origin: list[int] = field(default_factory=list)
+    owner: list[int] = field(default_factory=list)
+    interned: dict[tuple, int] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+    def is_const(self, i: int) -> bool:
+        return self.kinds[i] == "const"
+
+
+class _Builder:
+    """Builds the program at a point: folds what is constant there, shares identical nodes,
+    and unfolds each rule with a work list (never recursion)."""
+
+    def __init__(self) -> None:
+        self.p = Program()
+        self.pending: list[int] = []
+        self.owner = -1
+        self.prebuilt: dict[tuple, int] = {}  # pieces a node needs in its own round, made before it
+
+    def _new(self, op, args, kind, value, origin=-1) -> int:
+        p = self.p
+        p.ops.append(op)
+        p.args.append(args)
+        p.kinds.append(kind)
+        p.values.append(value)
+        p.partials.append(())
+        p.factors.append(())
+        p.active.append(())
+        p.first.append(())
+        p.origin.append(origin)
+        p.owner.append(self.owner)
+        return len(p.ops) - 1
+
+    def constant(self, value: float) -> int:
+        key = ("const", value, math.copysign(1.0, value)) if value == value else ("const", "nan")
+        node = self.p.interned.get(key)
+        if node is None:
+            node = self.p.interned[key] = self._new(CONST, (), "const", value)
+        return node
+
+    def seed(self, value: float) -> int:
+        return self._new(INPUT, (), "input", value)
+
+    def apply(self, op: Op, args: tuple[int, ...]) -> int:
+        """The node of ``op`` on program nodes: folded, shared, or new (its rule unfolded later)."""
+        p = self.p
+        if all(p.kinds[a] == "const" for a in args):
+            return self.constant(op.value(*(p.values[a] for a in args)))
+        if op is _NEG and self.owner >= 0 and p.ops[args[0]] is _NEG:  # in a rule, -(-u) is u: sigmoid's closes
+            return p.args[args[0]][0]
+        key = (op.name, *args)
+        node = p.interned.get(key)
+        if node is not None:
+            return node
+        value = op.value(*(p.values[a] for a in args))
+        if op is _POW:  # what a power reads in its own round is made first
+            a, b = args
+            r = p.values[b]
+            if p.kinds[b] != "const":  # exp(b·log a)
+                self.prebuilt[key] = self.apply(_MUL, (b, self.apply(_LOG, (a,))))
+            elif p.values[a] == 0.0 and r != 2.0 and r == math.floor(r) and 0.0 <= r <= 1e6:
+                self.prebuilt[key] = self._integer_power(a, int(r))  # u₀ = 0: products, never ÷u₀
+        node = p.interned[key] = self._new(op, args, "rule", value)
+        self.pending.append(node)
+        return node
+
+    def unfold(self) -> None:
+        """Choose each pending node's kind and bring in the nodes its rule needs."""
+        pending = self.pending
+        owner = self.owner
+        while pending:
+            node = pending.pop(0)
+            before = len(self.p)
+            self.owner = node
+            self._unfold(node)
+            self.owner = owner
+            if len(self.p) - before > _RULE_NODES:
+                raise AdcliError(f"the Taylor rule of {self.p.ops[node].name} does not close")
+
+    def _unfold(self, i: int) -> None:
+        p = self.p
+        op, args = p.ops[i], p.args[i]
+        values = [p.values[a] for a in args]
+        v = p.values[i]
+        fast = [d if d.__class__ is float else d(*values, v) for d in op.partials]
+        # Which arguments carry a series: not a constant, not an edge whose partial is the
+        # constant 0 (floor, sign). A select's branch not taken is found below, from its rule.
+        active = [
+            p.kinds[a] != "const" and not (op.partials[k].__class__ is float and op.partials[k] == 0.0)
+            for k, a in enumerate(args)
+        ]
+        p.active[i] = tuple(active)
+        p.first[i] = tuple(fast)
+        if not any(active):
+            p.kinds[i] = "const"
+            return
+        name = op.name
+        if name == "mul" and all(active):
+            p.kinds[i] = "mul"
+            return
+        if name in ("div", "divz") and active[1]:
+            p.kinds[i] = "div" if values[1] != 0.0 or name == "div" else "const"  # divz(a, 0) is 0
+            return
+        if name == "pow":
+            pieces = self.prebuilt.get(("pow", *args), -1)
+            if active[1]:
+                # A constant base 0: 0^b is 0 around b > 0, as xlog's convention says at order 1.
+                p.kinds[i] = "const" if not active[0] and v == 0.0 else "powv"
+                p.partials[i] = (pieces,)
+                return
+            r = values[1]
+            if r == 2.0:
+                p.kinds[i] = "square"
+                return
+            if pieces >= 0:  # u^n at u₀ = 0, by products
+                p.kinds[i] = "linear"
+                p.factors[i] = (1.0,)
+                p.partials[i] = (pieces,)
+                return
+            p.kinds[i] = "powc"
+            p.factors[i] = (r,)
+            return
+        # The generic rule: each active argument's partial, from the table's formula.
+        from .rules import rule_graph
+
+        nodes = []
+        for k in range(len(args)):
+            if not active[k]:
+                nodes.append(-1)
+                continue
+            partial = op.partials[k]
+            if partial.__class__ is float:
+                nodes.append(self.constant(partial))
+                continue
+            rule = rule_graph(name, k)
+            bound = {"a": args[0], "b": args[1] if len(args) > 1 else -1, "v": i}
+            nodes.append(self._inline(rule, bound))
+        if op.selects:  # a partial that is 0 around the point (relu below 0, min's larger argument) passes nothing
+            self.unfold()  # the partials' own kinds first: is step(u) constant here?
+            for k, n in enumerate(nodes):
+                if n >= 0 and p.kinds[n] == "const" and p.values[n] == 0.0:
+                    active[k], nodes[k] = False, -1
+            p.active[i] = tuple(active)
+            if not any(active):
+                p.kinds[i] = "const"
+                return
+        p.partials[i] = tuple(nodes)
+        if all(n < 0 or p.kinds[n] == "const" for n in nodes):
+            p.kinds[i] = "linear"
+            p.factors[i] = tuple(p.values[n] if n >= 0 else 0.0 for n in nodes)
+
+    def _inline(self, rule: Graph, bound: dict[str, int]) -> int:
+        mapped: list[int] = []
+        for j, op in enumerate(rule.ops):
+            if op is INPUT:
+                mapped.append(bound[rule.variables[j]])
+            elif op is CONST:
+                mapped.append(self.constant(rule.const_values[j - rule.n_inputs]))
+            else:
+                mapped.append(self.apply(op, tuple(mapped[a] for a in rule.args[j])))
+        return mapped[rule.output]
+
+    def _integer_power(self, u: int, n: int) -> int:
+        """u^n by repeated squaring: products, which need no division by u₀ = 0."""
+        result, square = -1, u
+        while n:
+            if n & 1:
+                result = square if result < 0 else self.apply(_MUL, (result, square))
+            n >>= 1
+            if n:
+                square = self.apply(_MUL, (square, square))
+        return self.constant(1.0) if result < 0 else result
+
+
+def build(graph: Graph, values: list[float], seed: Mapping[int, float]) -> tuple[Program, list[int]]:
+    """The program for ``graph`` at a point (its primal ``values``), seeded along ``seed``
+    ({input node: direction}); and, for each graph node the output needs, its program node."""
+    b = _Builder()
+    needed = graph.needed
+    mapped = [-1] * len(graph)
+    for i in range(graph.n_inputs):
+        d = seed.get(i, 0.0)
+        mapped[i] = b.seed(values[i]) if d != 0.0 else b.constant(values[i])
+        b.p.origin[mapped[i]] = i
+    for i in range(graph.n_inputs, graph.n_leaves):
+        mapped[i] = b.constant(values[i])
+    flows = graph.flows  # not flows_at: hypot's partial is 0 at a = 0, yet its series is not
+    first = graph.n_leaves
+    for i in range(first, len(graph)):
+        if not needed[i]:
+            continue
+        op, args = graph.ops[i], graph.args[i]
+        fa, fb = flows[i - first]
+        if (fa < 0 or b.p.is_const(mapped[fa])) and (fb < 0 or b.p.is_const(mapped[fb])):
+            mapped[i] = b.constant(values[i])  # carries no series: floor, a constant
+        else:
+            mapped[i] = b.apply(op, tuple(mapped[a] for a in args))
+            b.unfold()
+        if b.p.origin[mapped[i]] < 0:
+            b.p.origin[mapped[i]] = i
+    return b.p, mapped
+
+
+def run(program: Program, seed_of: Mapping[int, float], order: int) -> list[list[float]]:
+    """Every node's coefficients 0 … ``order``; ``seed_of`` gives each input node's direction."""
+    p = program
+    n = len(p)
+    series: list[list[float]] = [[x] for x in p.values]
+    zeros = [0.0] * order
+    steps: list[tuple[list[float], Callable[[int], float]]] = []
+    for i in range(n):
+        kind = p.kinds[i]
+        if kind == "const":
+            series[i].extend(zeros)
+        elif kind == "input":
+            series[i].extend([seed_of[i], *zeros[1:]] if order else [])
+        else:
+            steps.append((series[i], _step(p, i, series)))
+    for k in range(1, order + 1):
+        for own, step in steps:
+            own.append(step(k))
+    return series
+
+
+def _step(p: Program, i: int, series: list[list[float]]) -> Callable[[int], float]:
+    """Coefficient k of node i from what is known in round k (arguments up to k, partials below k)."""
+    kind, args, active = p.kinds[i], p.args[i], p.active[i]
+    w = series[i]
+    ins = [series[a] for a in args]
+    terms = [(ins[k], p.first[i][k]) for k in range(len(args)) if active[k]]
+
+    def tangent() -> float:  # coefficient 1 as forward mode computes it
+        if len(terms) == 1:
+            return terms[0][1] * terms[0][0][1]
+        (a, pa), (b, pb) = terms
+        return pa * a[1] + pb * b[1]
+
+    if kind == "linear":
+        sources = [series[n] for n in p.partials[i] if n >= 0] if p.ops[i] is _POW else None
+        if sources:  # u^n by products
+            src = sources[0]
+            return lambda k: src[k]
+        pairs = [(ins[k], f) for k, f in enumerate(p.factors[i]) if active[k]]
+        if len(pairs) == 1:
+            (a, f) = pairs[0]
+            if f == 1.0:
+                return lambda k: a[k]
+            if f == -1.0:
+                return lambda k: -a[k]
+            return lambda k: f * a[k]
+        (a, fa), (b, fb) = pairs
+        if fa == 1.0 and fb == 1.0:
+            return lambda k: a[k] + b[k]
+        if fa == 1.0 and fb == -1.0:
+            return lambda k: a[k] - b[k]
+        return lambda k: fa * a[k] + fb * b[k]
+    if kind == "mul":
+        a, b = ins
+        return lambda k: sum(map(mul, a[: k + 1], b[k::-1]))
+    if kind == "square":
+        a = ins[0]
+
+        def square(k: int) -> float:
+            h = (k + 1) // 2
+            s = sum(map(mul, a[:h], a[k : k - h : -1]))
+            s += s
+            return s + a[h] * a[h] if k % 2 == 0 else s
+
+        return square
+    if kind == "div":
+        a, b = ins
+        b0 = b[0]
+        divide = ieee.div if b0 == 0.0 else float.__truediv__
+        numerator = active[0]
+
+        def quotient(k: int) -> float:
+            if k == 1:
+                return tangent()
+            s = sum(map(mul, b[1 : k + 1], w[k - 1 :: -1]))
+            return divide((a[k] if numerator else 0.0) - s, b0)
+
+        return quotient
+    if kind == "powc":
+        u = ins[0]
+        r1 = p.factors[i][0] + 1.0
+        u0 = u[0]
+        ju = [0.0]
+
+        def power(k: int) -> float:
+            ju.append(k * u[k])
+            if k == 1:
+                return tangent()
+            s = r1 * sum(map(mul, ju[1 : k + 1], w[k - 1 :: -1])) - k * sum(map(mul, u[1 : k + 1], w[k - 1 :: -1]))
+            return ieee.div(s, k * u0)
+
+        return power
+    if kind == "powv":
+        q = series[p.partials[i][0]]  # b·log(a)
+        jq = [0.0]
+
+        def exp_of(k: int) -> float:
+            jq.append(k * q[k])
+            if k == 1:
+                return tangent()
+            return sum(map(mul, jq[1 : k + 1], w[k - 1 :: -1])) / k
+
+        return exp_of
+    # The generic rule: k·w_k = Σ_j j·u_j·[f'(u)]_{k-j}, over each active argument.
+    parts = [(ins[k], series[p.partials[i][k]], [0.0]) for k in range(len(args)) if active[k]]
+    if len(parts) == 1:
+        ((u, d, ju),) = parts
+
+        def rule(k: int) -> float:
+            ju.append(k * u[k])
+            return sum(map(mul, ju[1 : k + 1], d[k - 1 :: -1])) / k
+
+        return rule
+    (u, du, ju), (x, dx, jx) = parts
+
+    def rule2(k: int) -> float:
+        ju.append(k * u[k])
+        jx.append(k * x[k])
+        return (sum(map(mul, ju[1 : k + 1], du[k - 1 :: -1])) + sum(map(mul, jx[1 : k + 1], dx[k - 1 :: -1]))) / k
+
+    return rule2
+
+
+# Results.
+
+
+@dataclass
+class TaylorResult:
+    """The Taylor coefficients of f(p + t·d) to order K, and the derivatives k!·coefficient."""
+
+    graph: Graph
+    point: dict[str, float]
+    direction: dict[str, float]  # the direction d, one entry per variable it moves
+    wrt: str | None  # the variable, when d is one variable's unit vector (--wrt)
+    order: int
+    coefficients: list[float]  # f⁽ᵏ⁾/k! along d, k = 0 … order
+    program: Program | None = None  # kept for a trace
+    series: list[list[float]] | None = None
+    mapped: list[int] | None = None  # graph node -> program node (-1: not needed)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def value(self) -> float:
+        return self.coefficients[0]
+
+    @property
+    def derivatives(self) -> list[float]:
+        """d^k/dt^k f(p + t·d) at t = 0, k = 0 … order."""
+        return [scaled(c, k) for k, c in enumerate(self.coefficients)]
+
+
+@dataclass
+class MixedResult:
+    """A mixed partial ∂^|α|f/∂x^α, from univariate expansions along integer directions."""
+
+    graph: Graph
+    point: dict[str, float]
+    powers: dict[str, int]  # α: how often each variable is differentiated by
+    value: float
+    derivative: float
+    directions: list[tuple[dict[str, int], float, Fraction]]  # (s, [t^K] f(p + t·s), weight)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def order(self) -> int:
+        return sum(self.powers.values())
+
+
+def scaled(c: float, k: int) -> float:
+    """c·k! without overflowing on the way: inf only when the product itself is out of range."""
+    f = math.factorial(k)
+    try:
+        return c * f
+    except OverflowError:  # k! itself is past the largest double (k > 170)
+        if not _finite(c) or c == 0.0:
+            return c * math.inf if c != 0.0 else 0.0
+        from fractions import Fraction
+
+        try:
+            return float(Fraction(c) * f)
+        except OverflowError:
+            return math.copysign(math.inf, c)
+
+
+def _check_order(order: int) -> int:
+    if isinstance(order, bool) or not isinstance(order, int) or not 0 <= order <= MAX_ORDER:
+        raise AdcliError(f"the order must be a whole number from 0 to {MAX_ORDER}, not {order!r}")
+    return order
+
+
+def expand(
+    graph: Graph,
+    point: Mapping[str, float],
+    order: int,
+    wrt: str | None = None,
+    direction: Mapping[str, float] | None = None,
+    record: bool = False,
+) -> TaylorResult:
+    """The Taylor expansion of f(p + t·d) to ``order``, d the unit vector of ``wrt`` or ``direction``.
+
+    With ``record`` the result keeps every node's series, for a trace.
+    """
+    graph.require_one_output("deriv")
+    order = _check_order(order)
+    inputs = graph.input_values(point)
+    if (wrt is None) == (direction is None):
+        if wrt is None and direction is None and graph.n_inputs == 1:
+            wrt = graph.variables[0]
+        else:
+            raise PointError("give one variable to differentiate by (wrt) or one direction, not both")
+    if wrt is not None:
+        if wrt not in graph.variables:
+            raise PointError(f"wrt {graph._unknown_message(wrt)}")
+        seed = {graph.variables.index(wrt): 1.0}
+    else:
+        from .derivatives import direction_vector
+
+        seed = direction_vector(graph, direction or {})
+        if any(not _finite(x) for x in seed.values()):
+            raise PointError("the direction must be finite")
+    values = primal.sweep(graph, inputs)
+    program, mapped = build(graph, values, seed)
+    seed_of = {mapped[i]: d for i, d in seed.items() if d != 0.0}
+    series = run(program, seed_of, order)
+    out = series[mapped[graph.output]]
+    names = graph.variables
+    result = TaylorResult(
+        graph, dict(zip(names, inputs, strict=True)), {names[i]: d for i, d in seed.items() if d != 0.0},
+        wrt, order, list(out),
+    )  # fmt: skip
+    if record:
+        result.program, result.series, result.mapped = program, series, mapped
+    result.warnings = taylor_warnings(graph, values, [i for i, d in seed.items() if d != 0.0], order)
+    result.warnings += _program_kinks(program, series, mapped, order)
+    result.warnings += _nonfinite(graph, program, series, mapped, result)
+    return result
+
+
+def taylor_warnings(graph: Graph, values: list[float], seeds: list[int], order: int) -> list[str]:
+    """Unused statements, the first value that is not finite, and the first kink on the way."""
+    found = unused_warnings(graph)
+    needed = graph.needed
+    if not _finite(sum(values)):
+        first = next((i for i, v in enumerate(values) if needed[i] and not _finite(v)), None)
+        if first is not None:
+            found.append(f"{_where(graph, first)} is {_word(values[first])}: the first value that is not finite")
+    if seeds and graph.kinked and order >= 1:
+        depends = primal.active_nodes(graph, seeds, every_edge=True)
+        kinks = [i for i in graph.kinked if depends[i] and needed[i] and _at_kink(graph, values, i)]
+        if kinks:
+            what = "a derivative" if order == 1 else f"a derivative of any order up to {order}"
+            more = f" ({len(kinks) - 1} more operations are at kinks)" if len(kinks) > 1 else ""
+            found.append(
+                f"{_where(graph, kinks[0])} is at a point where it has no derivative; {what} there is a "
+                f"convention: adcli uses {graph.ops[kinks[0]].kink[1]} (see Numerical conventions in the README){more}"
+            )
+    return found
+
+
+def _program_kinks(p: Program, series: list[list[float]], mapped: list[int], order: int) -> list[str]:
+    """Kinks met only inside a rule (sqrt's rule holds abs(v)): a higher derivative there is a convention too."""
+    if order < 2:
+        return []
+    for i in range(len(p)):
+        op = p.ops[i]
+        if p.origin[i] >= 0 or not isinstance(op, Op) or op.kink is None or p.kinds[i] == "const":
+            continue
+        vals = [p.values[a] for a in p.args[i]]
+        if op.kink[0](*vals, p.values[i]):
+            return [
+                f"a derivative of order 2 or more meets {op.name} inside the rule of {p.ops[p.owner[i]].name} at a "
+                f"point where it has no derivative: adcli uses {op.kink[1]} there "
+                "(see Numerical conventions in the README)"
+            ]
+    return []
+
+
+def _nonfinite(graph: Graph, p: Program, series, mapped, result: TaylorResult) -> list[str]:
+    out = result.coefficients
+    bad = next((k for k in range(1, len(out)) if not _finite(out[k])), None)
+    if bad is None:
+        return []
+    # Where a coefficient first stops being finite, in evaluation order.
+    for i in range(graph.n_inputs, len(graph)):
+        node = mapped[i]
+        if node < 0 or not _finite(p.values[node]):
+            continue
+        s = series[node]
+        k = next((k for k in range(1, len(s)) if not _finite(s[k])), None)
+        if k is not None:
+            return [
+                f"the derivative of order {bad} is {_word(out[bad])}; the first coefficient that is not finite is "
+                f"order {k} of {_where(graph, i)}"
+            ]
+    return [f"the derivative of order {bad} is {_word(out[bad])}"]
+
+
+# Mixed partials by interpolation.
+
+
+def parse_monomial(text: str, variables: Iterable[str]) -> dict[str, int]:
+    """``x^2*y`` (also ``x*x*y``, ``x^2 y``) as {x: 2, y: 1}, in the formula's order of variables."""
+    import re
+
+    known = list(variables)
+    powers: dict[str, int] = {}
+    pieces = [piece for piece in re.split(r"[*\s]+", text.strip()) if piece]
+    if not pieces:
+        raise PointError("--mixed needs a product of variables, such as x^2*y")
+    for piece in pieces:
+        match = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)(?:(?:\^|\*\*)(\d+))?", piece)
+        if match is None:
+            raise PointError(f"--mixed reads a product of variables with whole powers (x^2*y), not {piece!r}")
+        name, power = match.group(1), int(match.group(2) or 1)
+        if name not in known:
+            raise PointError(f"--mixed names '{name}', which is not a variable of the formula")
+        powers[name] = powers.get(name, 0) + power
+    powers = {name: powers[name] for name in known if powers.get(name)}
+    if not powers:
+        raise PointError("--mixed needs at least one derivative (a power of 0 takes none)")
+    return powers
+
+
+def _compositions(total: int, parts: int) -> list[tuple[int, ...]]:
+    """Every tuple of ``parts`` whole numbers ≥ 0 summing to ``total``, in lexicographic order."""
+    out: list[tuple[int, ...]] = []
+    stack: list[tuple[int, ...]] = [()]
+    while stack:
+        head = stack.pop()
+        if len(head) == parts - 1:
+            out.append((*head, total - sum(head)))
+            continue
+        left = total - sum(head)
+        stack.extend((*head, j) for j in range(left, -1, -1))
+    return out if parts > 0 else [()]
+
+
+def interpolation_weights(powers: tuple[int, ...]) -> list[tuple[tuple[int, ...], Fraction]]:
+    """Directions s (integers, |s| = K) and exact weights w with Σ w·[t^K] f(p + t·s) = ∂^α f/α!.
+
+    [t^K] f(p + t·s) = Σ_{|β|=K} s^β·∂^β f/β!: one equation per direction on the simplex
+    lattice, whose matrix (s^β) is invertible (Griewank, Utke & Walther 2000). Solved
+    exactly in fractions; directions of weight 0 are left out.
+    """
+    from fractions import Fraction
+
+    total = sum(powers)
+    betas = _compositions(total, len(powers))
+    dirs = betas  # the lattice points of the simplex |s| = K
+    index = betas.index(tuple(powers))
+    # Solve Mᵀ·w = e_α, M[s][β] = s^β, by Gauss-Jordan elimination over the rationals.
+    n = len(betas)
+    rows = [[Fraction(math.prod(s**e for s, e in zip(d, beta, strict=True))) for d in dirs] for beta in betas]
+    rhs = [Fraction(int(j == index)) for j in range(n)]
+    for col in range(n):
+        pivot = next(r for r in range(col, n) if rows[r][col] != 0)
+        rows[col], rows[pivot] = rows[pivot], rows[col]
+        rhs[col], rhs[pivot] = rhs[pivot], rhs[col]
+        inv = 1 / rows[col][col]
+        rows[col] = [x * inv for x in rows[col]]
+        rhs[col] *= inv
+        for r in range(n):
+            if r != col and rows[r][col] != 0:
+                f = rows[r][col]
+                rows[r] = [x - f * y for x, y in zip(rows[r], rows[col], strict=True)]
+                rhs[r] -= f * rhs[col]
+    return [(d, w) for d, w in zip(dirs, rhs, strict=True) if w != 0]
+
+
+MAX_MIXED_DIRECTIONS = 2000
+
+
+def mixed_partial(graph: Graph, point: Mapping[str, float], powers: Mapping[str, int] | str) -> MixedResult:
+    """∂^|α|f/∂x^α at ``point`` (``powers`` as {x: 2, y: 1} or "x^2*y"), exactly from directional expansions."""
+    graph.require_one_output("deriv")
+    if isinstance(powers, str):
+        powers = parse_monomial(powers, graph.variables)
+    else:
+        powers = {name: int(k) for name, k in powers.items() if int(k) != 0}
+        for name, k in powers.items():
+            if name not in graph.variables:
+                raise PointError(f"the mixed partial {graph._unknown_message(name)}")
+            if k < 0:
+                raise PointError(f"the power of '{name}' must be a whole number ≥ 0")
+        if not powers:
+            raise PointError("a mixed partial needs at least one derivative")
+    names = list(powers)
+    total = _check_order(sum(powers.values()))
+    if math.comb(total + len(names) - 1, total) > MAX_MIXED_DIRECTIONS:
+        raise AdcliError(
+            f"a mixed partial of order {total} in {len(names)} variables needs more than "
+            f"{MAX_MIXED_DIRECTIONS:,} directional expansions"
+        )
+    alpha = tuple(powers[name] for name in names)
+    weights = interpolation_weights(alpha)
+    directions = []
+    acc = 0.0
+    value = math.nan
+    warnings: list[str] = []
+    for s, w in weights:
+        d = {name: float(x) for name, x in zip(names, s, strict=True) if x}
+        r = expand(graph, point, total, direction=d)
+        value = r.value
+        c = r.coefficients[total]
+        acc += float(w) * c
+        directions.append(({name: x for name, x in zip(names, s, strict=True) if x}, c, w))
+        warnings += [x for x in r.warnings if x not in warnings]
+    factorial = math.prod(math.factorial(k) for k in alpha)
+    result = MixedResult(
+        graph, dict(zip(graph.variables, graph.input_values(point), strict=True)), dict(powers), value,
+        acc * factorial, directions, warnings,
+    )  # fmt: skip
+    if not _finite(result.derivative) and not any("not finite" in x for x in warnings):
+        result.warnings.append(f"the mixed partial is {_word(result.derivative)}")
+    return result
