@@ -215,6 +215,8 @@ def _trace_result(graph, mode, point, values, partials, tangents=None, adjoints=
 
     wrt = tuple(tangents) if tangents is not None else graph.variables
     gradient: dict[str, float] = {}
+    if tangents is not None:  # the derivative along the direction, at the output the trace ends in
+        gradient = {name: (0.0 if dot[graph.output] is None else dot[graph.output]) for name, dot in tangents.items()}
     if adjoints is not None:
         gradient = {name: (0.0 if adjoints[i] is None else adjoints[i]) for i, name in enumerate(graph.variables)}
     return Result(graph, mode, point, wrt, values, gradient, partials, tangents=tangents, adjoints=adjoints)
@@ -260,19 +262,24 @@ def hessian(graph: Graph, point: Mapping[str, float], wrt: Iterable[str] | None 
     )  # fmt: skip
     result.warnings = (
         _warnings(graph, values, seeds, order=2)
-        + _recorded_kinks(recorded, rvalues, seeds)
+        + _recorded_kinks(graph, recorded, rvalues, seeds)
         + _nonfinite("∂²f/∂", ((f"{names[i]}∂{names[j]}", matrix[i][j]) for i, j in entries))
     )
     return result
 
 
-def _recorded_kinks(recorded: Graph, values: list[float], seeds: list[int]) -> list[str]:
-    """Kinks met only by the second derivative (abs'' at 0 is sign' at 0): a convention too."""
+def _recorded_kinks(graph: Graph, recorded: Graph, values: list[float], seeds: list[int]) -> list[str]:
+    """Kinks met only by the second derivative (abs'' at 0 is sign' at 0): a convention too.
+
+    The recorded graph begins with a copy of ``graph``'s operations, whose kinks the
+    first warning has named already.
+    """
     if not recorded.kinked:
         return []
     depends = primal.active_nodes(recorded, seeds, every_edge=True)
     needed = recorded.needed
-    kinks = [i for i in recorded.kinked if depends[i] and needed[i] and _at_kink(recorded, values, i)]
+    copied = recorded.n_leaves + graph.operation_count
+    kinks = [i for i in recorded.kinked if i >= copied and depends[i] and needed[i] and _at_kink(recorded, values, i)]
     if not kinks:
         return []
     op = recorded.ops[kinks[0]]
@@ -307,7 +314,7 @@ def hvp(
     )  # fmt: skip
     result.warnings = (
         _warnings(graph, values, seeds, order=2)
-        + _recorded_kinks(recorded, rvalues, seeds)
+        + _recorded_kinks(graph, recorded, rvalues, seeds)
         + _nonfinite("(H·d) for", product.items())
     )
     return result

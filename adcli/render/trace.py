@@ -331,7 +331,8 @@ def tangent_section(result: Result, full: bool) -> Section:
     def row(r: int) -> Row:
         if r < n_in:  # a differentiated input is seeded; one held fixed (--wrt) has no tangent
             name = graph.variables[r]
-            lhs = (Sym(number_of(graph, r), DOT), " = ", Name(name, DOT) if name in tangents else "0")
+            seeded = name in tangents or any(t[r] is not None for t in seeds)  # a direction seeds several
+            lhs = (Sym(number_of(graph, r), DOT), " = ", Name(name, DOT) if seeded else "0")
             return ((lhs, (), *((Num(t[r]),) for t in seeds)), "leaf")
         if r < n_in + n_ops:
             node = graph.n_leaves + r - n_in
