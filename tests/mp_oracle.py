@@ -122,6 +122,12 @@ def _is_odd(x: float) -> bool:
     return _is_int(x) and math.fmod(x, 2.0) != 0.0
 
 
+def _odd_power(y: float) -> bool:
+    """Whether y - 1 is an odd integer, exactly: y is an even integer (in doubles, y - 1.0 rounds
+    to an even number for every y past 2^53, all of which are even)."""
+    return _is_int(y) and not _is_odd(y)
+
+
 def _q(num, den, zero_sign: float = 1.0):
     """num/den in mpmath where den may be 0 (then ±inf by the signs; 0/0 is UNDEFINED)."""
     if den == 0:
@@ -319,12 +325,12 @@ def _pow_base_partial(x, y):
         if y > 0:
             return inf
         if _sign(x) < 0 and _is_int(y):  # (-0)^(y-1): an odd y-1 gives -inf
-            return inf if _is_odd(y - 1.0) else -inf
+            return inf if _odd_power(y) else -inf
         return -inf
     if x < 0:
         _domain(_is_int(y))
         m = _power(-_mpf(x), _mpf(y) - 1)  # |x|^(y-1), with the exponent exact
-        return _mpf(y) * (m if not _is_odd(y - 1.0) else -m)
+        return _mpf(y) * (m if not _odd_power(y) else -m)
     return _mpf(y) * _power(_mpf(x), _mpf(y) - 1)
 
 
@@ -342,7 +348,7 @@ def _pow_base_partial_at_infinity(x, y):
     if y > 1:
         if x > 0:
             return inf
-        return -inf if _is_odd(y - 1.0) else inf  # sign of y·(-inf)^(y-1), y > 0
+        return -inf if _odd_power(y) else inf  # sign of y·(-inf)^(y-1), y > 0
     if y < 1:
         return 0
     return UNDEFINED
@@ -359,7 +365,9 @@ def _pow_exponent_partial(x, y, v):
     if math.isinf(x):
         if math.isinf(y):
             return UNDEFINED
-        return inf if y > 0 else 0  # inf^y·ln inf = inf·inf, or 0·inf → 0 (the power wins)
+        # inf^y·ln inf = inf·inf, or for y < 0, 0·inf → 0 (the power wins). At y = 0 the power is
+        # 1 and no longer wins: x^0·ln x = ln x → inf as x grows.
+        return inf if y >= 0 else 0
     if math.isinf(y):
         if (abs(x) > 1) == (y > 0):
             return inf if x > 1 else -inf  # inf·ln x

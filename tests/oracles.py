@@ -52,7 +52,8 @@ def textbook_adjoints(graph, values: list[float], active: list[bool]) -> list[fl
     back: v̄ⱼ += v̄ᵢ · ∂vᵢ/∂vⱼ, calling each table rule in place; None where the sweep
     never reaches. A partial that is the constant 0 (floor) carries nothing, and a select
     (relu, min, ...) whose partial is 0 at this point passes nothing, so ∞·0 is never
-    formed. The engine's planned sweep must give these numbers bit for bit."""
+    formed. Where an operation's value is nan, every partial it passes on is nan (log at
+    -1, inf - inf). The engine's planned sweep must give these numbers bit for bit."""
     first = graph.n_leaves
     bar: list[float | None] = [None] * len(graph)
     if active[graph.output]:
@@ -71,6 +72,8 @@ def textbook_adjoints(graph, values: list[float], active: list[bool]) -> list[fl
             p = rule if isinstance(rule, float) else rule(*(values[j] for j in args), values[i])
             if p == 0.0 and graph.ops[i].selects:
                 continue
+            if math.isnan(values[i]):
+                p = math.nan
             bar[a] = bar[i] * p if bar[a] is None else bar[a] + bar[i] * p
     return bar
 

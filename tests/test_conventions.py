@@ -14,46 +14,153 @@ def grad(text, mode, **point):
     return adcli.parse(text).differentiate(point, mode)
 
 
+inf, nan = math.inf, math.nan
+
+# Each row of the README's "Numerical conventions" table, by its first cell, with cases
+# that show it: (formula, point, value, gradient). A row without cases, or a case for a
+# row the README lacks, fails test_every_readme_row_is_tested.
+ROWS: dict[str, list[tuple[str, dict[str, float], float, dict[str, float]]]] = {
+    "`1/0`, `1/-0`": [
+        ("1/x", {"x": 0.0}, inf, {"x": -inf}),
+        ("1/x", {"x": -0.0}, -inf, {"x": -inf}),
+    ],
+    "outside the domain: `log(-1)`, `sqrt(-1)`, `asin(2)`, `atanh(2)`, `(-8)^(1/3)`": [
+        ("log(x)", {"x": -1.0}, nan, {"x": nan}),  # JAX and PyTorch give -1
+        ("sqrt(x)", {"x": -1.0}, nan, {"x": nan}),
+        ("asin(x)", {"x": 2.0}, nan, {"x": nan}),
+        ("atanh(x)", {"x": 2.0}, nan, {"x": nan}),  # the rule 1/(1 - x²) would give -1/3
+        ("x^(1/3)", {"x": -8.0}, nan, {"x": nan}),  # never a complex number
+        ("log1p(x) + log2(x + 3) + log10(x + 3)", {"x": -2.0}, nan, {"x": nan}),
+        ("log(x, y)", {"x": -2.0, "y": 3.0}, nan, {"x": nan, "y": nan}),
+        ("x^y", {"x": -2.0, "y": 0.5}, nan, {"x": nan, "y": nan}),
+        ("2*log(x) + 5", {"x": -1.0}, nan, {"x": nan}),  # and on through the rest of the formula
+    ],
+    "no value at all: `0/0`, `inf - inf`, `0*inf`, `inf/inf`": [
+        ("x/y", {"x": 0.0, "y": 0.0}, nan, {"x": nan, "y": nan}),
+        ("x - y", {"x": inf, "y": inf}, nan, {"x": nan, "y": nan}),
+        ("x + y", {"x": inf, "y": -inf}, nan, {"x": nan, "y": nan}),
+        ("x*y", {"x": 0.0, "y": inf}, nan, {"x": nan, "y": nan}),
+        ("x/y", {"x": inf, "y": -inf}, nan, {"x": nan, "y": nan}),
+        ("sin(x)", {"x": inf}, nan, {"x": nan}),
+    ],
+    "overflow: `exp(1000)`, `10^400`, `1e200^3`": [
+        ("exp(x)", {"x": 1000.0}, inf, {"x": inf}),
+        ("x^3", {"x": 1e200}, inf, {"x": inf}),
+        ("x*x*x", {"x": 1e200}, inf, {"x": inf}),
+    ],
+    "underflow: `exp(-1000)`": [("exp(x)", {"x": -1000.0}, 0.0, {"x": 0.0})],
+    "`log(0)`, `log(-0)`": [
+        ("log(x)", {"x": 0.0}, -inf, {"x": inf}),
+        ("log(x)", {"x": -0.0}, -inf, {"x": inf}),  # the domain's side, not 1/-0
+        ("log2(x)", {"x": -0.0}, -inf, {"x": inf}),
+        ("log10(x)", {"x": -0.0}, -inf, {"x": inf}),
+    ],
+    "`sqrt(0)`, `cbrt(0)`, `asin(1)`, `atanh(1)`": [
+        ("sqrt(x)", {"x": 0.0}, 0.0, {"x": inf}),
+        ("sqrt(x)", {"x": -0.0}, -0.0, {"x": inf}),
+        ("cbrt(x)", {"x": 0.0}, 0.0, {"x": inf}),
+        ("asin(x)", {"x": 1.0}, math.pi / 2, {"x": inf}),
+        ("atanh(x)", {"x": 1.0}, inf, {"x": inf}),
+    ],
+    "`abs` at 0, `hypot(0, 0)`": [
+        ("abs(x)", {"x": 0.0}, 0.0, {"x": 0.0}),
+        ("abs(x)", {"x": -2.0}, 2.0, {"x": -1.0}),
+        ("hypot(x, 0)", {"x": 0.0}, 0.0, {"x": 0.0}),
+    ],
+    "`relu` at 0": [("relu(x)", {"x": 0.0}, 0.0, {"x": 0.0}), ("relu(x)", {"x": 1.0}, 1.0, {"x": 1.0})],
+    "`sign`, `floor`, `ceil`": [
+        ("sign(x)", {"x": 0.0}, 0.0, {"x": 0.0}),
+        ("sign(x)", {"x": -3.0}, -1.0, {"x": 0.0}),
+        ("floor(x)", {"x": 2.0}, 2.0, {"x": 0.0}),
+        ("ceil(x)", {"x": 2.5}, 3.0, {"x": 0.0}),
+        ("floor(x)", {"x": -0.0}, -0.0, {"x": 0.0}),
+        ("ceil(x)", {"x": -0.5}, -0.0, {"x": 0.0}),
+        ("atan2(ceil(x), -1)", {"x": -0.5}, -math.pi, {"x": 0.0}),  # the sign of zero decides the side
+    ],
+    "a branch not taken: `relu` below 0, the losing side of `min`/`max`, `sign`, `floor`, `ceil`": [
+        ("sqrt(relu(x))", {"x": -1.0}, 0.0, {"x": 0.0}),
+        ("sqrt(max(x, 0))", {"x": -1.0}, 0.0, {"x": 0.0}),
+        ("sqrt(floor(x) + 2)*1", {"x": -1.5}, 0.0, {"x": 0.0}),
+    ],
+    "`min(a, b)`, `max(a, b)` at a tie": [
+        ("min(x, 1)", {"x": 1.0}, 1.0, {"x": 0.5}),
+        ("max(x, 1)", {"x": 1.0}, 1.0, {"x": 0.5}),
+        ("max(x, x)", {"x": 4.0}, 4.0, {"x": 1.0}),
+        ("min(x, y, z)", {"x": 1.0, "y": 1.0, "z": 1.0}, 1.0, {"x": 0.25, "y": 0.25, "z": 0.5}),
+    ],
+    "`min`, `max` with a nan argument": [("min(x, y)", {"x": 1.0, "y": nan}, nan, {"x": nan, "y": nan})],
+    "`x^y` with y = 0": [
+        ("x^0", {"x": 0.0}, 1.0, {"x": 0.0}),
+        ("x^y", {"x": 0.0, "y": 0.0}, 1.0, {"x": 0.0, "y": -inf}),
+    ],
+    "`x^y` with x = 0": [
+        ("x^2", {"x": 0.0}, 0.0, {"x": 0.0}),  # no nan from 0·ln 0
+        ("x^y", {"x": 0.0, "y": 2.0}, 0.0, {"x": 0.0, "y": 0.0}),
+        ("x^y", {"x": 0.0, "y": -1.0}, inf, {"x": -inf, "y": -inf}),
+        ("x^x", {"x": 0.0}, 1.0, {"x": -inf}),  # x^x (ln x + 1) → -inf from the right
+    ],
+    "`x^y` with x < 0": [
+        ("x^2", {"x": -3.0}, 9.0, {"x": -6.0}),
+        ("x^3", {"x": -2.0}, -8.0, {"x": 12.0}),
+        ("x^y", {"x": -2.0, "y": 2.0}, 4.0, {"x": -4.0, "y": nan}),
+    ],
+    "constants, and inputs held fixed by `--wrt`": [
+        ("x^2", {"x": -3.0}, 9.0, {"x": -6.0}),
+        ("x^2*0 + 2^x", {"x": 1.0}, 2.0, {"x": 2.0 * math.log(2.0)}),
+    ],
+}
+
+
+def _readme_rows() -> list[str]:
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "README.md").read_text()
+    section = text.split("## Numerical conventions", 1)[1].split("\n## ", 1)[0]
+    rows = [
+        line for line in section.splitlines() if line.startswith("| ") and not line.startswith(("| where", "| ---"))
+    ]
+    return [row.split(" | ")[0][2:] for row in rows]
+
+
+def test_every_readme_row_is_tested():
+    assert _readme_rows() == list(ROWS)
+    assert all(ROWS.values())
+
+
+def _same(got: float, want: float) -> bool:
+    """Equal to the last bit, a zero's sign included; nan only as nan."""
+    if math.isnan(want):
+        return math.isnan(got)
+    return got == want and math.copysign(1.0, got) == math.copysign(1.0, want)
+
+
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize(
-    ("text", "x", "value", "slope"),
-    [
-        ("abs(x)", 0.0, 0.0, 0.0),  # abs: slope 0 at 0
-        ("abs(x)", -2.0, 2.0, -1.0),
-        ("relu(x)", 0.0, 0.0, 0.0),  # relu: slope 0 at 0
-        ("relu(x)", 1.0, 1.0, 1.0),
-        ("sign(x)", 0.0, 0.0, 0.0),  # sign, floor, ceil: slope 0 everywhere
-        ("sign(x)", -3.0, -1.0, 0.0),
-        ("floor(x)", 2.0, 2.0, 0.0),
-        ("ceil(x)", 2.5, 3.0, 0.0),
-        ("min(x, 1)", 1.0, 1.0, 0.5),  # min/max at a tie: the slope splits evenly
-        ("max(x, 1)", 1.0, 1.0, 0.5),
-        ("max(x, x)", 4.0, 4.0, 1.0),
-        ("hypot(x, 0)", 0.0, 0.0, 0.0),  # hypot at the origin: 0, as abs
-        ("x^2", 0.0, 0.0, 0.0),  # no nan from 0·ln 0
-        ("x^0", 0.0, 1.0, 0.0),  # x^0 is constant, even at 0
-        ("x^2", -3.0, 9.0, -6.0),  # negative base, constant exponent
-        ("x^3", -2.0, -8.0, 12.0),
-        ("sqrt(x)", 0.0, 0.0, math.inf),
-        ("cbrt(x)", 0.0, 0.0, math.inf),
-        ("log(x)", 0.0, -math.inf, math.inf),
-        ("log(x)", -1.0, math.nan, -1.0),
-        ("sqrt(x)", -1.0, math.nan, math.nan),
-        ("1/x", 0.0, math.inf, -math.inf),
-        ("1/x", -0.0, -math.inf, -math.inf),
-        ("exp(x)", 1000.0, math.inf, math.inf),  # overflow
-        ("exp(x)", -1000.0, 0.0, 0.0),  # underflow
-        ("asin(x)", 1.0, math.pi / 2, math.inf),
-        ("atanh(x)", 1.0, math.inf, math.inf),
-        ("x^(1/3)", -8.0, math.nan, math.nan),  # never a complex number
-        ("sigmoid(x)", -800.0, 0.0, 0.0),
-        ("softplus(x)", 800.0, 800.0, 1.0),
-    ],
+    ("text", "point", "value", "gradient"),
+    [pytest.param(*case, id=f"{case[0]}@{case[1]}") for cases in ROWS.values() for case in cases],
 )
-def test_convention(mode, text, x, value, slope):
-    result = grad(text, mode, x=x)
-    assert close(result.value, value, rel=1e-15, abs_=0.0), result.value
-    assert close(result.gradient["x"], slope, rel=1e-15, abs_=0.0), result.gradient
+def test_readme_row(mode, text, point, value, gradient):
+    """The row's value and derivatives, traced, untraced and (reverse mode) by the planned sweep."""
+    from adcli.core.graph import PLAN_AFTER
+
+    graph = adcli.parse(text)
+    result = graph.differentiate(point, mode)
+    assert _same(result.value, value), result.value
+    for got in [result.gradient] + [graph.gradient(point, mode) for _ in range(PLAN_AFTER + 1)]:
+        for name, want in gradient.items():
+            assert _same(got[name], want) or (want == 0.0 and got[name] == 0.0), (name, got)
+
+
+def test_the_hessians_gradient_keeps_the_conventions():
+    """The recorded backward sweep (the Hessian's) passes nan on where a value is nan, as the sweeps do."""
+    from adcli.engines.derivatives import hessian
+
+    for text, point, _, gradient in ROWS["no value at all: `0/0`, `inf - inf`, `0*inf`, `inf/inf`"]:
+        result = hessian(adcli.parse(text), point)
+        assert all(math.isnan(result.gradient[name]) for name in gradient), (text, result.gradient)
+    result = hessian(adcli.parse("log(x) + x*y"), {"x": -1.0, "y": 2.0})
+    assert math.isnan(result.gradient["x"]) and math.isnan(result.gradient["y"])
+    assert math.isnan(result.matrix[0][0]) and math.isnan(result.matrix[0][1])
 
 
 @pytest.mark.parametrize(
@@ -178,15 +285,49 @@ def test_forward_mode_keeps_tangents_only_for_a_trace(mode):
 
 def test_past_an_infinite_partial_the_modes_may_differ_and_warn_alike():
     """∞·(2 - 1) = ∞ in forward mode, ∞·2 - ∞·1 = nan in reverse (README, Numerical conventions)."""
-    graph = adcli.parse("(2*y - y)/x")
-    forward = graph.differentiate({"x": 0.0, "y": 0.0}, "forward")
-    reverse = graph.differentiate({"x": 0.0, "y": 0.0}, "reverse")
+    graph = adcli.parse("sqrt(2*y - y)")
+    forward = graph.differentiate({"y": 0.0}, "forward")
+    reverse = graph.differentiate({"y": 0.0}, "reverse")
     assert forward.gradient["y"] == math.inf
     assert math.isnan(reverse.gradient["y"])
     assert forward.warnings == reverse.warnings
-    assert reverse.warnings[1].startswith(
-        "the derivative of div at v3 ((2 * y - y) / x) with respect to 2 * y - y is inf"
+    assert reverse.warnings[0].startswith(
+        "the derivative of sqrt at v3 (sqrt(2 * y - y)) with respect to 2 * y - y is inf"
     )
+
+
+@pytest.mark.parametrize("record", [True, False])
+def test_an_adjoint_that_overflows_is_warned_about(record):
+    """Every value and partial is finite, yet reverse mode's adjoint overflows: the warning names where."""
+    graph = adcli.parse("x*1e-300*1e300*1e300")
+    reverse = graph.differentiate({"x": 1.0}, "reverse", record=record)
+    forward = graph.differentiate({"x": 1.0}, "forward", record=record)
+    assert reverse.gradient == {"x": math.inf} and forward.gradient == {"x": 1e300}
+    assert len(reverse.warnings) == 1
+    assert reverse.warnings[0].startswith("the adjoint of mul at v1 (x * 1e-300) is inf, though every value")
+    assert forward.warnings == []
+
+
+@pytest.mark.parametrize("record", [True, False])
+def test_a_tangent_that_overflows_is_warned_about(record):
+    """The mirror image: forward mode's tangents overflow where reverse mode's adjoints do not."""
+    graph = adcli.parse("x*1e300*1e10*1e-300")  # at 1e-10: tangents 1e300, inf; adjoints 1e-300, 1e-290
+    forward = graph.differentiate({"x": 1e-10}, "forward", record=record)
+    reverse = graph.differentiate({"x": 1e-10}, "reverse", record=record)
+    assert forward.gradient == {"x": math.inf} and math.isclose(reverse.gradient["x"], 1e10, rel_tol=1e-15)
+    assert forward.warnings == [
+        "the tangent ∂/∂x of mul at v2 (x * 1e300 * 1e10) is inf, though every value and local partial is "
+        "finite: the sweep overflowed (products of large partials); reverse mode multiplies them in another "
+        "order and may not ('adcli check' compares the two)"
+    ]
+    assert reverse.warnings == []
+
+
+def test_an_adjoint_that_underflows_gives_a_finite_wrong_number_only_the_other_mode_shows():
+    """README: nothing in one sweep tells the 0 from a true 0; the other mode gives the slope."""
+    graph = adcli.parse("x*1e300*1e-300*1e-300")
+    assert graph.differentiate({"x": 1.0}, "reverse").gradient == {"x": 0.0}
+    assert graph.differentiate({"x": 1.0}, "forward").gradient == {"x": 1e-300}
 
 
 @pytest.mark.parametrize("mode", MODES)

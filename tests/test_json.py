@@ -14,12 +14,12 @@ def strict_loads(text: str):
 
 
 def test_non_finite_values_are_strings(adcli_run):
-    run = adcli_run("grad", "log(x) + 0*y + sqrt(z)", "--at", "x=0,y=1e999,z=-1", "--json")
+    run = adcli_run("grad", "log(x) + y*z + u^v", "--at", "x=0,y=1e999,z=-1,u=-2,v=2", "--json")
     assert run.code == 0
     obj = strict_loads(run.out)
-    assert obj["point"] == {"x": 0.0, "y": "Infinity", "z": -1.0}
-    assert obj["value"] == "NaN"
-    assert obj["gradient"]["x"] == "Infinity"
+    assert obj["point"] == {"x": 0.0, "y": "Infinity", "z": -1.0, "u": -2.0, "v": 2.0}
+    assert obj["value"] == "-Infinity"
+    assert obj["gradient"] == {"x": "Infinity", "y": -1.0, "z": "Infinity", "u": -4.0, "v": "NaN"}  # ln(-2) in ∂/∂v
     assert obj["warnings"]
     assert run.out.count("\n") == 1  # exactly one object, one line
 

@@ -93,9 +93,14 @@ def test_bulk_constant_power_is_the_rule_itself():
         graph = adcli.parse(" + ".join(f"(x{k})^{c}" for k in range(len(xs))))
         plan = Plan(graph, graph.varies)
         exponent = float(c) if c != "pi" else math.pi
-        assert [group.exponent for group in plan.groups] == [exponent]  # the bulk path, not the rule
-        gradient = plan.gradient(_values(graph, {f"x{k}": x for k, x in enumerate(xs)}), list(range(len(xs))))
-        for x, got in zip(xs, gradient, strict=True):
+        # The bulk path where c - 1 is exact (for 1e-3 it rounds and for inf it is no number: the rule, mapped)
+        bulk = exponent if c not in ("1e-3", "1e999") else None
+        assert [group.exponent for group in plan.groups] == [bulk]
+        # The group's own numbers: the gradient of a sum with a nan term is nan everywhere.
+        values = _values(graph, {f"x{k}": x for k, x in enumerate(xs)})
+        every = plan.partial_values(values)
+        for a, got in zip(plan.groups[0].a, every[len(graph) + len(plan.constants) :], strict=True):
+            x = values[a]
             assert same_bits(got, d_pow_base(x, exponent, ieee.pow(x, exponent))), (c, x)
 
 

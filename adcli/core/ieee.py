@@ -12,6 +12,35 @@ import math
 
 inf = math.inf
 nan = math.nan
+MIN_NORMAL = 2.2250738585072014e-308  # the smallest normal double: below it precision is lost
+
+
+def scaled(m: float, e: int) -> float:
+    """m·2^e, rounded once (to a subnormal, if it is one), ±inf where it overflows."""
+    try:
+        return math.ldexp(m, e)
+    except OverflowError:
+        return math.copysign(inf, m)
+
+
+def ratio(n: float, *d: float) -> float:
+    """n/(d₁·d₂·…) without overflowing or underflowing the product or a partial quotient.
+
+    The mantissas are divided (each in [0.5, 1)) and the exponents added apart, so the
+    only rounding into the subnormal range or to ±inf is the last one. A zero, infinite
+    or nan factor falls back to plain IEEE arithmetic.
+    """
+    m, e = math.frexp(n)
+    for x in d:
+        mx, ex = math.frexp(x)
+        if mx == 0.0 or mx - mx != 0.0:
+            product = 1.0
+            for y in d:
+                product *= y
+            return div(n, product)
+        m /= mx
+        e -= ex
+    return scaled(m, e)
 
 
 def div(a: float, b: float) -> float:
@@ -143,11 +172,19 @@ def sign(a: float) -> float:
 
 
 def floor(a: float) -> float:
-    return float(math.floor(a)) if math.isfinite(a) else a
+    """The largest integer <= a, as C's floor: the sign of a zero result is a's (floor(-0.0) is -0.0)."""
+    if not math.isfinite(a):
+        return a
+    r = float(math.floor(a))  # math.floor returns an int, which has no -0
+    return r if r != 0.0 else math.copysign(0.0, a)
 
 
 def ceil(a: float) -> float:
-    return float(math.ceil(a)) if math.isfinite(a) else a
+    """The smallest integer >= a, as C's ceil: ceil(-0.5) is -0.0."""
+    if not math.isfinite(a):
+        return a
+    r = float(math.ceil(a))
+    return r if r != 0.0 else math.copysign(0.0, a)
 
 
 def minimum(a: float, b: float) -> float:

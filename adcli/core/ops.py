@@ -11,8 +11,15 @@ written with the table's own operations, so rules nest: the reverse sweep can be
 recorded as a graph and differentiated again (Hessians), expanded into series (Taylor)
 or run on arrays (batches), and the text people read (``adcli functions``, traces) is
 printed from the same formula. A few piecewise rules are operations of their own
-(`RULE_OPERATIONS`: ``step``, ``below``, ``powd``, ``xlog``, ``divz``), as tinygrad
-writes max's tie with ``where``; formulas may call them, user formulas may not.
+(`RULE_OPERATIONS`: ``step``, ``below``, ``powd``, ``powlog``, ``divz``, ...), as tinygrad
+writes max's tie with ``where``; so are the pieces that keep a rule exact where the plain
+formula would overflow or round to a subnormal on the way (``divsq`` for a/b², ``atand``
+for a/(a²+b²), ``recip2`` for 1/(a·b)). Formulas may call them, user formulas may not.
+
+One rule holds for the whole table and is left out of every formula: where an
+operation's value is nan, every partial of it is nan (log at -1, inf - inf, 0·inf):
+where the value is not a number, neither is the derivative. The engines apply it in one
+place (primal.rules_at; the recorded sweep through the rule operation ``real``).
 
 The scalar sweeps run a fast form of each rule: a Python function of floats taking the
 argument values and ``v`` (or the number itself, for a constant partial such as add's
@@ -92,19 +99,103 @@ INPUT = Leaf("input")
 CONST = Leaf("const")
 
 
-# Partial-derivative rules that need more than one line.
+# Partial-derivative rules that need more than one line. Each returns the true partial
+# wherever it is a double: no intermediate step (a square, a product, a power) may
+# overflow or round to a subnormal on the way to a result that is a normal double.
+
+_INF = math.inf
+_MIN_NORMAL = ieee.MIN_NORMAL
+_TWO53 = 2.0**53
+_frexp = math.frexp
 
 
 def d_pow_base(x: float, y: float, v: float) -> float:
-    """y·x^(y-1), taken as 0 when y == 0 (x^0 is constant, even at x = 0)."""
+    """y·x^(y-1), taken as 0 when y == 0 (x^0 is constant, even at x = 0).
+
+    The hot path is y·pow(x, y - 1), right wherever y - 1 is exact and the power a normal
+    double; elsewhere (y - 1 rounded, as for y = 0.3 or 1e16; x^(y-1) over- or underflowing
+    where y·x^(y-1) does not; x = ±0, ±inf; y = ±inf) `_d_pow_base_edge` takes over.
+    """
     if y == 2.0:  # the common square: 2·x^1 is x + x, exactly
         return x + x
     if y == 0.0:
         return 0.0
-    try:  # math.pow directly: this is the hottest rule; ieee.pow only on the rare failure
-        return y * math.pow(x, y - 1.0)
+    d = y - 1.0
+    try:  # math.pow directly: this is the hottest rule
+        p = math.pow(x, d)
     except (ValueError, OverflowError):
-        return y * ieee.pow(x, y - 1.0)
+        return _d_pow_base_edge(x, y)
+    if _MIN_NORMAL <= abs(p) < _INF and d + 1.0 == y and -_TWO53 < y < _TWO53:
+        return y * p
+    return _d_pow_base_edge(x, y)
+
+
+def _is_even(y: float) -> bool:
+    return y == math.floor(y) and math.fmod(y, 2.0) == 0.0
+
+
+def _d_pow_base_edge(x: float, y: float) -> float:
+    """y·x^(y-1) where the hot path cannot be trusted: limits, signed zeros, exact exponents."""
+    if x != x or y != y:
+        return math.nan
+    ax = abs(x)
+    if math.isinf(y):
+        if ax != 1.0 and ax != _INF and (ax < 1.0) == (y > 0.0):
+            return math.copysign(0.0, y)  # y·x^(y-1) → 0: the power decays faster than y grows
+        return y * ieee.pow(x, y - 1.0)  # ±inf, or nan where there is no limit
+    odd_power = _is_even(y)  # y - 1 is an odd integer: a negative base gives a negative power
+    if x == 0.0 or ax == _INF:  # x^(y-1) is 0 or inf, by the sign of y - 1 (y ≠ 1 here)
+        power = 0.0 if (x == 0.0) == (y > 1.0) else _INF
+        return y * (-power if odd_power and math.copysign(1.0, x) < 0.0 else power)
+    if x < 0.0 and y != math.floor(y):
+        return math.nan  # a negative base to a fractional power is not real
+    # y - 1 = d + e exactly (Knuth's two-sum), and |x|^(y-1) = h·h·|x|^e with h = |x|^(d/2),
+    # a normal double wherever the result is one; the factors are multiplied as mantissas.
+    d = y - 1.0
+    t = d - y
+    e = (y - (d - t)) + (-1.0 - t)
+    try:
+        h = math.pow(ax, d * 0.5)
+    except OverflowError:
+        h = _INF
+    if h == 0.0 or h == _INF:  # beyond every double however y scales it
+        r = y * h
+    else:
+        m1, e1 = _frexp(y)
+        m2, e2 = _frexp(h)
+        r = ieee.scaled(m1 * m2 * m2 * math.pow(ax, e), e1 + 2 * e2)
+    return -r if odd_power and x < 0.0 else r
+
+
+def pow_log(x: float, y: float, v: float) -> float:
+    """∂(x^y)/∂y = x^y·ln x (``v`` is x^y), with its limits: 0 where x = 0 < y (0^y = 0 there),
+    nan for a negative x (x^y is real only at integer y), and exact where x^y is subnormal or
+    overflows while x^y·ln x is a normal double."""
+    if _MIN_NORMAL <= v < _INF and x > 0.0:
+        return v * math.log(x)
+    if x == 1.0:
+        return 0.0  # 1^y = 1 for every y
+    if x != x or y != y or x < 0.0:
+        return math.nan
+    if x == 0.0:
+        # 0^y is 0 for y > 0. At y <= 0 it has no derivative in y: the slope there is -inf
+        # (0^y jumps from inf through 1 to 0; both one-sided slopes at y = 0 are -inf).
+        return 0.0 if y > 0.0 else -_INF
+    if x == _INF:
+        return _INF if y > 0.0 else (math.nan if y == -_INF else 0.0)  # y = 0 is the hot path: ln inf
+    if math.isinf(y):
+        return v * math.log(x)  # 0·ln x (the power wins) or ±inf
+    try:  # x^y = h·h with h = x^(y/2), normal wherever x^y·ln x is
+        h = math.pow(x, y * 0.5)
+    except OverflowError:
+        return v * math.log(x)
+    m1, e1 = _frexp(h)
+    m2, e2 = _frexp(math.log(x))
+    return ieee.scaled(m1 * m1 * m2, 2 * e1 + e2)
+
+
+def _pow_log_value(a: float, b: float) -> float:
+    return pow_log(a, b, ieee.pow(a, b))
 
 
 def _the_a(a: float, b: float, v: float) -> float:
@@ -126,19 +217,88 @@ VALUE_PARTIALS: dict[Callable[..., float], str] = {_the_a: "a", _the_b: "b", _th
 
 
 def xlog(v: float, x: float) -> float:
-    """v·ln x, and 0 where v and x are 0: ∂(a^b)/∂b at a = 0, where 0^b = 0 for every b > 0."""
-    if v == 0.0 and x == 0.0:
+    """v·ln x, and 0 where v is 0 (for a number x): in the rules of pow's rules, 0^b·ln 0 = 0 for b > 0."""
+    if v == 0.0 and x == x:
         return 0.0
     return v * ieee.log(x)
 
 
-def _d_pow_exponent(x: float, y: float, v: float) -> float:
-    return xlog(v, x)
+def over_square(a: float, b: float, v: float) -> float:
+    """a/b² (``v`` is a/b): v/b where a/b is a normal double, else without rounding a/b first."""
+    if abs(v) >= _MIN_NORMAL:
+        return ieee.div(v, b)
+    return ieee.ratio(a, b, b)
+
+
+def _over_square_value(a: float, b: float) -> float:
+    return over_square(a, b, ieee.div(a, b))
+
+
+def _d_div_b(a: float, b: float, v: float) -> float:
+    return -over_square(a, b, v)
 
 
 def divz(a: float, b: float) -> float:
     """a / b, and 0 where b is 0: the slope of hypot at the cone's tip, by convention."""
     return ieee.div(a, b) if b != 0.0 else 0.0
+
+
+def _scale_of(p: float, q: float) -> int:
+    """The binary exponent of the larger of |p| and |q|: dividing both by 2 to its power brings them to [0, 1)."""
+    return _frexp(max(abs(p), abs(q)))[1]
+
+
+def atan_slope(p: float, q: float) -> float:
+    """p/(p² + q²), without overflowing or underflowing the squares: atan2's slopes and atan's."""
+    if p != p or q != q:
+        return math.nan
+    if abs(p) == _INF or abs(q) == _INF:
+        return math.nan if abs(p) == abs(q) else math.copysign(0.0, p)  # 1/p → 0
+    if p == 0.0 and q == 0.0:
+        return math.nan  # the angle jumps at the origin
+    k = _scale_of(p, q)
+    ps, qs = math.ldexp(p, -k), math.ldexp(q, -k)  # exact, or rounded only where negligible in the sum
+    m, e = _frexp(p)
+    return ieee.scaled(m / (ps * ps + qs * qs), e - 2 * k)
+
+
+def hypot_slope(p: float, q: float) -> float:
+    """p/hypot(p, q), and 0 at the origin (the cone's tip, by convention): hypot's slopes,
+    exact where hypot(p, q) would round to a subnormal or overflow."""
+    if p != p or q != q:
+        return math.nan
+    if abs(p) == _INF:
+        return math.copysign(1.0, p) if abs(q) != _INF else math.nan
+    if abs(q) == _INF:
+        return math.copysign(0.0, p)
+    if p == 0.0 and q == 0.0:
+        return 0.0
+    k = _scale_of(p, q)
+    h = math.hypot(math.ldexp(p, -k), math.ldexp(q, -k))  # in [0.5, 1.5)
+    m, e = _frexp(p)
+    return ieee.scaled(m / h, e - k)
+
+
+def recip(p: float) -> float:
+    """1/p, with a zero p read as +0 (1/-0 is +inf): log's slope, taken at -0 from its domain's side."""
+    return ieee.div(1.0, p + 0.0)  # -0 + 0 is +0; nothing else changes
+
+
+def recip2(p: float, q: float) -> float:
+    """1/(p·q) without overflowing or underflowing the product, and a zero p read as +0: the
+    slopes 1/(a·ln b) of the other logarithms."""
+    return ieee.ratio(1.0, p + 0.0, q)
+
+
+def log_base_slope(x: float, b: float) -> float:
+    """ln x/(b·ln² b): 0 where ln x = 0 (log(1, b) = 0 for every b), ±inf at b = 0 (b·ln² b → 0)."""
+    lx = ieee.log(x)
+    if lx == 0.0:
+        return 0.0
+    if b == 0.0:
+        return math.copysign(_INF, lx) if lx == lx else math.nan
+    lb = ieee.log(b)
+    return ieee.ratio(lx, b, lb, lb)
 
 
 def below(a: float, b: float) -> float:
@@ -159,17 +319,15 @@ def _d_max_a(a: float, b: float, v: float) -> float:
 
 
 def _d_atan2_y(y: float, x: float, v: float) -> float:
-    h = math.hypot(x, y)
-    return ieee.div(ieee.div(x, h), h)  # x/(x²+y²) without overflowing x²
+    return atan_slope(x, y)  # x/(x² + y²)
 
 
 def _d_atan2_x(y: float, x: float, v: float) -> float:
-    h = math.hypot(x, y)
-    return -ieee.div(ieee.div(y, h), h)
+    return -atan_slope(y, x)
 
 
 def _d_hypot_x(x: float, y: float, v: float) -> float:
-    return divz(x, v)  # the cone's tip: 0, as for abs at 0
+    return hypot_slope(x, y)
 
 
 def _log_base(x: float, b: float) -> float:
@@ -177,8 +335,8 @@ def _log_base(x: float, b: float) -> float:
 
 
 def _sech_squared(a: float) -> float:
-    c = ieee.cosh(a)
-    return ieee.div(1.0, c * c)  # cosh overflows to inf, giving 0
+    # sech² a = 4·σ(2a)·σ(-2a): neither cosh² (overflowing past |a| = 355) nor 1 - tanh² (cancelling)
+    return 4.0 * ieee.sigmoid(2.0 * a) * ieee.sigmoid(-2.0 * a)
 
 
 def _zero(a: float, v: float) -> float:
@@ -192,6 +350,11 @@ def step(a: float) -> float:
 
 def _step(a: float, v: float) -> float:
     return step(a)
+
+
+def real(a: float, b: float) -> float:
+    """a, and nan where b is nan: an adjoint passed on by an operation whose value b is nan."""
+    return a if b == b else math.nan
 
 
 def _u(name, value, partial, formula, summary, kink=None, selects=False):
@@ -226,8 +389,8 @@ OPERATIONS: tuple[Op, ...] = (
     _b(
         "div",
         ieee.div,
-        (lambda a, b, v: ieee.div(1.0, b), lambda a, b, v: -ieee.div(v, b)),
-        ("1/b", "-v/b"),
+        (lambda a, b, v: ieee.div(1.0, b), _d_div_b),
+        ("1/b", "-divsq(a, b)"),
         "a / b",
         "/",
         PRODUCT,
@@ -236,8 +399,8 @@ OPERATIONS: tuple[Op, ...] = (
     _b(
         "pow",
         ieee.pow,
-        (d_pow_base, _d_pow_exponent),
-        ("powd(a, b)", "xlog(v, a)"),
+        (d_pow_base, pow_log),
+        ("powd(a, b)", "powlog(a, b)"),
         "a ^ b, also a ** b and pow(a, b)",
         "^",
         POWER,
@@ -260,11 +423,11 @@ OPERATIONS: tuple[Op, ...] = (
         "-1/sqrt((1-a)*(1+a))",
         "arccosine",
     ),
-    _u("atan", math.atan, lambda a, v: ieee.div(1.0, 1.0 + a * a), "1/(1 + a^2)", "arctangent"),
+    _u("atan", math.atan, lambda a, v: atan_slope(1.0, a), "atand(1, a)", "arctangent"),
     _u("sinh", ieee.sinh, lambda a, v: ieee.cosh(a), "cosh(a)", "hyperbolic sine"),
     _u("cosh", ieee.cosh, lambda a, v: ieee.sinh(a), "sinh(a)", "hyperbolic cosine"),
-    # 1/cosh²(a), not 1 - v²: for large |a| the difference cancels to nothing.
-    _u("tanh", math.tanh, lambda a, v: _sech_squared(a), "1/cosh(a)^2", "hyperbolic tangent"),
+    # 4·σ(2a)·σ(-2a) = 1/cosh²(a), not 1 - v² (cancels for large |a|) nor 1/cosh(a)^2 (overflows).
+    _u("tanh", math.tanh, lambda a, v: _sech_squared(a), "4*sigmoid(2*a)*sigmoid(-2*a)", "hyperbolic tangent"),
     _u("asinh", math.asinh, lambda a, v: ieee.div(1.0, math.hypot(a, 1.0)), "1/hypot(a, 1)", "inverse hyperbolic sine"),
     _u(
         "acosh",
@@ -282,11 +445,13 @@ OPERATIONS: tuple[Op, ...] = (
     ),
     _u("exp", ieee.exp, _the_value, "v", "e^a"),
     _u("expm1", ieee.expm1, lambda a, v: ieee.exp(a), "exp(a)", "e^a - 1, accurate near 0"),
-    _u("log", ieee.log, lambda a, v: ieee.div(1.0, a), "1/a", "natural logarithm (also ln)"),
+    # At -0 the slope from the domain's side, +inf (below 0 the value is nan, and so the slope).
+    _u("log", ieee.log, lambda a, v: recip(a), "recip(a)", "natural logarithm (also ln)"),
     _u("log1p", ieee.log1p, lambda a, v: ieee.div(1.0, 1.0 + a), "1/(1+a)", "ln(1 + a), accurate near 0"),
-    # 1/a/ln 2, not 1/(a·ln 2): a·ln 10 overflows for a near the largest double.
-    _u("log2", ieee.log2, lambda a, v: ieee.div(ieee.div(1.0, a), _LN2), "1/a/log(2)", "base-2 logarithm"),
-    _u("log10", ieee.log10, lambda a, v: ieee.div(ieee.div(1.0, a), _LN10), "1/a/log(10)", "base-10 logarithm"),
+    # 1/(a·ln 10) with the product kept apart: a·ln 10 overflows near the largest double, 1/a
+    # overflows for a subnormal a.
+    _u("log2", ieee.log2, lambda a, v: recip2(a, _LN2), "recip2(a, log(2))", "base-2 logarithm"),
+    _u("log10", ieee.log10, lambda a, v: recip2(a, _LN10), "recip2(a, log(10))", "base-10 logarithm"),
     _u("sqrt", ieee.sqrt, lambda a, v: ieee.div(0.5, math.fabs(v)), "0.5/abs(v)", "square root"),  # +inf at -0 too
     _u("cbrt", math.cbrt, lambda a, v: ieee.div(1.0, 3.0 * (v * v)), "1/(3*v^2)", "cube root"),
     _u("abs", math.fabs, lambda a, v: ieee.sign(a), "sign(a)", "absolute value", (_at_zero, "0"), selects=True),
@@ -334,14 +499,14 @@ OPERATIONS: tuple[Op, ...] = (
         "atan2",
         math.atan2,
         (_d_atan2_y, _d_atan2_x),
-        ("b/hypot(a, b)/hypot(a, b)", "-a/hypot(a, b)/hypot(a, b)"),
+        ("atand(b, a)", "-atand(a, b)"),
         "angle of the point (b, a)",
     ),
     _b(
         "hypot",
         math.hypot,
         (_d_hypot_x, lambda x, y, v: _d_hypot_x(y, x, v)),
-        ("divz(a, v)", "divz(b, v)"),
+        ("hypotd(a, b)", "hypotd(b, a)"),
         "√(a²+b²)",
         kink=(_origin, "0 for both arguments"),
         selects=True,
@@ -349,11 +514,8 @@ OPERATIONS: tuple[Op, ...] = (
     _b(
         "logb",
         _log_base,
-        (
-            lambda x, b, v: ieee.div(ieee.div(1.0, x), ieee.log(b)),
-            lambda x, b, v: -ieee.div(ieee.div(v, b), ieee.log(b)),
-        ),
-        ("1/a/log(b)", "-v/b/log(b)"),
+        (lambda x, b, v: recip2(x, ieee.log(b)), lambda x, b, v: -log_base_slope(x, b)),
+        ("recip2(a, log(b))", "-logbd(a, b)"),
         "log(a, b): logarithm of a to base b",
         spelling="log",
     ),
@@ -379,18 +541,77 @@ RULE_OPERATIONS: tuple[Op, ...] = (
         "b·a^(b-1), and 0 where b = 0 (the slope of a^b in a)",
     ),
     _b(
+        "powlog",
+        _pow_log_value,
+        (lambda a, b, v: xlog(d_pow_base(a, b, math.nan), a) + ieee.pow(a, b - 1.0), lambda a, b, v: xlog(v, a)),
+        ("xlog(powd(a, b), a) + a^(b-1)", "xlog(v, a)"),
+        "a^b·ln a, with its limits (0 where a = 0 < b; the slope of a^b in b)",
+    ),
+    _b(
         "xlog",
         xlog,
         (lambda v, a, w: ieee.log(a), lambda v, a, w: ieee.div(v, a)),
         ("log(b)", "a/b"),
-        "a·ln b, and 0 where a = b = 0 (the slope of 0^b in b)",
+        "a·ln b, and 0 where a = 0",
+    ),
+    _b(
+        "divsq",
+        _over_square_value,
+        (lambda a, b, v: over_square(1.0, b, ieee.div(1.0, b)), lambda a, b, v: -2.0 * ieee.div(v, b)),
+        ("divsq(1, b)", "-2*v/b"),
+        "a/b², without rounding a/b first (the slope of a/b in b)",
+    ),
+    _b(
+        "atand",
+        atan_slope,
+        (
+            lambda a, b, v: (lambda w: w * w)(atan_slope(b, a)) - v * v,
+            lambda a, b, v: -2.0 * v * atan_slope(b, a),
+        ),
+        ("atand(b, a)^2 - v^2", "-2*v*atand(b, a)"),
+        "a/(a² + b²), without overflowing the squares (the slopes of atan2)",
+    ),
+    _b(
+        "hypotd",
+        hypot_slope,
+        (
+            lambda a, b, v: divz((lambda w: w * w)(hypot_slope(b, a)), math.hypot(a, b)),
+            lambda a, b, v: -divz(v * hypot_slope(b, a), math.hypot(a, b)),
+        ),
+        ("divz(hypotd(b, a)^2, hypot(a, b))", "-divz(v*hypotd(b, a), hypot(a, b))"),
+        "a/hypot(a, b), and 0 at the origin (hypot's slope)",
     ),
     _b(
         "divz",
         divz,
         (lambda a, b, v: divz(1.0, b), lambda a, b, v: -divz(v, b)),
         ("divz(1, b)", "-divz(v, b)"),
-        "a/b, and 0 where b = 0 (hypot's slope)",
+        "a/b, and 0 where b = 0",
+    ),
+    _u("recip", recip, lambda a, v: -(v * v), "-v^2", "1/a, +inf at -0 as at +0 (log's slope)"),
+    _b(
+        "recip2",
+        recip2,
+        (lambda a, b, v: -ieee.div(v, a), lambda a, b, v: -ieee.div(v, b)),
+        ("-v/a", "-v/b"),
+        "1/(a·b), without overflowing or underflowing a·b (the slopes of the logarithms)",
+    ),
+    _b(
+        "logbd",
+        log_base_slope,
+        (
+            lambda a, b, v: recip2(a, b * (lambda w: w * w)(ieee.log(b))),
+            lambda a, b, v: -v * (ieee.log(b) + 2.0) * recip2(b, ieee.log(b)),
+        ),
+        ("recip2(a, b*log(b)^2)", "-v*(log(b) + 2)*recip2(b, log(b))"),
+        "ln a/(b·ln² b), 0 where ln a = 0 (the slope of log(a, b) in b is minus it)",
+    ),
+    _b(
+        "real",
+        real,
+        (1.0, 0.0),
+        ("1", "0"),
+        "a, and nan where b is nan (an adjoint passed on by an operation whose value is nan)",
     ),
 )
 
@@ -414,11 +635,48 @@ RULE_OPERATIONS += (
 # How people read the rule operations in a rule (`shown`): a template in a and b.
 _SHOWN = {
     "powd": "b·a^(b-1)",
+    "powlog": "v·ln(a)",  # in pow's rule, v is a^b
     "xlog": "a·ln(b)",
     "step": "1 if a > 0 else 0",
     "below": "1 if a < b, ½ if a = b",
     "divz": "a/b",
+    "divsq": "v/b",  # in div's rule, v is a/b
+    "atand": "a/(a² + b²)",
+    "hypotd": "a/v",  # in hypot's rule, v is hypot(a, b)
+    "recip": "1/a",
+    "recip2": "1/(a·b)",
+    "logbd": "log(a)/(b·log(b)²)",
+    "real": "a",
+    "gate": "a·b",
 }
+
+
+def _atomic(part: str) -> bool:
+    """A name, a number or one call: written into a template without parentheses."""
+    import re
+
+    if re.fullmatch(r"[\w.]+", part):
+        return True
+    match = re.fullmatch(r"[\w]+\((.*)\)", part)
+    if not match:
+        return False
+    depth = 0
+    for c in match.group(1):  # the call's own parentheses close only at the end
+        depth += {"(": 1, ")": -1}.get(c, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _arguments(text: str) -> list[str]:
+    """A call's arguments: ``text`` split at the commas outside parentheses."""
+    parts, depth, start = [], 0, 0
+    for i, c in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(c, 0)
+        if c == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    return [*parts, text[start:].strip()]
 
 
 def shown(formula: str) -> str:
@@ -426,12 +684,19 @@ def shown(formula: str) -> str:
     import re
 
     def expand(match: re.Match) -> str:
-        parts = [part.strip() for part in match.group(2).split(",")]
-        parts = [part if re.fullmatch(r"[\w.]+", part) else f"({part})" for part in parts]
-        return re.sub(r"\b[ab]\b", lambda m: parts["ab".index(m.group())], _SHOWN[match.group(1)])
+        parts = [part if _atomic(part) else f"({part})" for part in _arguments(match.group(2))]
+        out = re.sub(r"\b[ab]\b", lambda m: parts["ab".index(m.group())], _SHOWN[match.group(1)], flags=re.ASCII)
+        return (out if _atomic(out) else f"({out})") + "²" if match.group(3) else out
 
-    text = re.sub(r"\b(powd|xlog|below|divz|step)\(([^()]*)\)", expand, formula)
-    text = text.replace("sqrt(", "√(").replace("^2", "²").replace("*", "·")
+    # Innermost calls first, so that a rule operation's arguments may call others.
+    pattern = re.compile(r"\b(" + "|".join(_SHOWN) + r")\(([^()]*(?:\([^()]*\)[^()]*)*)\)(²?)", re.ASCII)
+    text = formula.replace("^2", "²")
+    while True:
+        expanded = pattern.sub(expand, text)
+        if expanded == text:
+            break
+        text = expanded
+    text = text.replace("1²", "1").replace("sqrt(", "√(").replace("*", "·")
     return text
 
 

@@ -87,7 +87,7 @@ def _below(a, b):
 
 
 def _xlog(v, x):
-    return np.where((v == 0.0) & (x == 0.0), 0.0, v * np.log(x))
+    return np.where((v == 0.0) & (x == x), 0.0, v * np.log(x))
 
 
 def _divz(a, b):

@@ -47,14 +47,21 @@ def dependents(graph: Graph, seeds: list[int]) -> list[int]:
 
 
 def sweep(
-    graph: Graph, values: list[float], seed: dict[int, float], record: bool = False, visit: list[int] | None = None
+    graph: Graph,
+    values: list[float],
+    seed: dict[int, float],
+    record: bool = False,
+    visit: list[int] | None = None,
+    rules: list[tuple] | None = None,
 ) -> tuple[list[float | None], list[tuple[float | None, ...] | None] | None]:
     """Tangents of every node in the direction ``seed`` ({input node: tangent}); with ``record``,
-    also the local partials used. ``visit`` is ``dependents(graph, list(seed))`` if known."""
-    from .primal import flows_at
+    also the local partials used. ``visit`` is ``dependents(graph, list(seed))`` if known;
+    ``rules`` is ``primal.rules_at(graph, values)`` if known (nan partials where a value is nan)."""
+    from .primal import flows_at, rules_at
 
     n, first = len(values), graph.n_leaves
-    rules = graph.rules
+    if rules is None:
+        rules = rules_at(graph, values)
     flows = flows_at(graph, values) if graph.selectors else graph.flows
     dot: list[float | None] = [None] * n
     for node, tangent in seed.items():

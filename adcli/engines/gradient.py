@@ -66,22 +66,35 @@ def differentiate(
             "one adjoint per node"
         )
     active = graph.varies if len(seeds) == graph.n_inputs else primal.active_nodes(graph, seeds)
-    result = _run(graph, mode, inputs, seeds, active, record)
+    values = primal.sweep(graph, inputs)
+    finite = _finite(sum(values))  # one pass at C speed: no nan partials to set, no value to warn about
+    rules = primal.rules_at(graph, values, finite)
+    result = _run(graph, mode, inputs, seeds, active, record, values, rules)
+    adjoints = result.adjoints
     if not record and not _finite(sum(result.gradient.values())):
-        _, result.partials = reverse.sweep(graph, result.values, active, record=True)
-    result.warnings = nonfinite_warnings(result, active)
+        flows = primal.flows_at(graph, values) if graph.selectors else None
+        adjoints, result.partials = reverse.sweep(graph, values, active, record=True, flows=flows, rules=rules)
+    result.warnings = nonfinite_warnings(result, active, finite, adjoints)
     return result
 
 
-def _run(graph: Graph, mode: str, inputs: list[float], seeds: list[int], active: list[bool], record: bool) -> Result:
+def _run(
+    graph: Graph,
+    mode: str,
+    inputs: list[float],
+    seeds: list[int],
+    active: list[bool],
+    record: bool,
+    values: list[float],
+    rules: list[tuple],
+) -> Result:
     names = graph.variables
     point = dict(zip(names, inputs, strict=True))
     wrt = tuple(names[s] for s in seeds)
-    values = primal.sweep(graph, inputs)
     if mode == "forward":  # one tangent sweep per variable, over the same values
         tangents, gradient, partials = {}, {}, None
         for seed in seeds:
-            dot, used = forward.sweep(graph, values, {seed: 1.0}, record)
+            dot, used = forward.sweep(graph, values, {seed: 1.0}, record, rules=rules)
             if record:  # every node's tangent, for a trace: memory grows with variables × nodes
                 tangents[names[seed]] = dot
                 partials = used if partials is None else _merge(partials, used)
@@ -93,9 +106,9 @@ def _run(graph: Graph, mode: str, inputs: list[float], seeds: list[int], active:
     closed = graph.selectors and primal.flows_at(graph, values) is not graph.flows
     plan = None if record or closed else graph.reverse_plan(seeds)
     if plan is not None:  # a graph differentiated many times: the planned sweep
-        gradient = dict(zip(wrt, plan.gradient(values, seeds), strict=True))
+        gradient = dict(zip(wrt, plan.gradient(values, seeds, rules), strict=True))
         return Result(graph, mode, point, wrt, values, gradient, None)
-    bar, partials = reverse.sweep(graph, values, active, record)
+    bar, partials = reverse.sweep(graph, values, active, record, rules=rules)
     gradient = {names[s]: _zero_if_none(bar[s]) for s in seeds}
     return Result(graph, mode, point, wrt, values, gradient, partials, adjoints=bar if record else None)
 
@@ -119,16 +132,22 @@ def _finite(x: float) -> bool:
     return x - x == 0.0
 
 
-def nonfinite_warnings(result: Result, active: list[bool]) -> list[str]:
+def nonfinite_warnings(
+    result: Result, active: list[bool], finite: bool | None = None, adjoints: list[float | None] | None = None
+) -> list[str]:
     """What a reader of the numbers must know, each found by a scan in evaluation order
     over what the engine recorded (so the two modes warn alike): the first value that
     is not finite, the first operation met at a kink (its derivative there is a
-    convention), and the first local partial that is not finite. Statements the result
-    does not use are left out.
+    convention), and, for a derivative that is not finite, the first local partial that
+    is not finite or, where every partial is finite, the first adjoint (reverse mode) or
+    tangent (forward mode) that overflowed. Statements the result does not use are left out.
+
+    ``finite`` says whether every value is finite, if the caller knows; ``adjoints`` are
+    the reverse sweep's, where a recording sweep found them.
     """
     graph, values = result.graph, result.values
     warnings = unused_warnings(graph)
-    if not _finite(sum(values)):  # a finite sum means every value is finite: one pass at C speed
+    if not (finite if finite is not None else _finite(sum(values))):  # a finite sum: every value is finite
         needed = graph.needed
         first = next((i for i, v in enumerate(values) if needed[i] and not _finite(v)), None)
         if first is not None:
@@ -150,7 +169,7 @@ def nonfinite_warnings(result: Result, active: list[bool]) -> list[str]:
         if graph.selectors:  # only partials toward what still carries a derivative here count
             flows = primal.flows_at(graph, values)
             active = primal.active_nodes(graph, [i for i in range(graph.n_inputs) if active[i]], flows=flows)
-        warnings += _first_nonfinite_partial(result, active)
+        warnings += _first_nonfinite_partial(result, active) or _first_overflow(result, adjoints)
     return warnings
 
 
@@ -184,6 +203,38 @@ def _first_nonfinite_partial(result: Result, active: list[bool]) -> list[str]:
                     f"is {_word(p)}: the first that is not finite"
                 ]
     return []
+
+
+def _first_overflow(result: Result, adjoints: list[float | None] | None) -> list[str]:
+    """Every value and local partial is finite, yet a derivative is not: the sweep itself
+    overflowed. Name the node whose adjoint (reverse mode, from the output back) or
+    tangent (forward mode, in evaluation order) first did."""
+    graph, needed = result.graph, result.graph.needed
+    if result.mode == "reverse":
+        if adjoints is None:
+            return []
+        numbers: list[float | None] = adjoints
+        order: Iterable[int] = range(len(graph) - 1, -1, -1)  # the backward sweep's order
+        what, other = "the adjoint", "forward"
+    else:
+        name = next((name for name, d in result.gradient.items() if not _finite(d)), None)
+        if name is None:  # only the sum of the entries overflowed
+            return []
+        dot = result.tangents.get(name) if result.tangents else None
+        if dot is None:
+            seed = graph.variables.index(name)
+            dot, _ = forward.sweep(graph, values=result.values, seed={seed: 1.0})
+        numbers, order = dot, range(len(graph))
+        what, other = f"the tangent ∂/∂{name}", "reverse"
+    found = next(((i, x) for i in order if needed[i] and (x := numbers[i]) is not None and not _finite(x)), None)
+    if found is None:
+        return []
+    first, x = found
+    return [
+        f"{what} of {_where(graph, first)} is {_word(x)}, though every value and local partial is finite: "
+        f"the sweep overflowed (products of large partials); {other} mode multiplies them in another order "
+        "and may not ('adcli check' compares the two)"
+    ]
 
 
 def _where(graph: Graph, node: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,32 @@ def sweep(graph: Graph, inputs: list[float]) -> list[float]:
     for f, a, b in graph.code:
         append(f(values[a]) if b < 0 else f(values[a], values[b]))
     return values
+
+
+def rules_at(graph: Graph, values: list[float], finite: bool | None = None) -> list[tuple]:
+    """The graph's rules at this point: where an operation's value is nan, every partial is nan.
+
+    The one rule the table's partials leave out (see adcli/core/ops.py): where the value
+    is not a number, neither is the derivative (log at -1, inf - inf, 0·inf), in every
+    engine. The graph's own ``rules`` when no value is nan (one pass at C speed decides;
+    ``finite`` says so already, when the caller knows every value is finite), else a copy
+    with the constant nan in place of each rule of the operations whose value is nan.
+    """
+    if finite or (finite is None and _finite(sum(values))):
+        return graph.rules
+    first, nan = graph.n_leaves, math.nan
+    patched = None
+    for i in range(first, len(values)):
+        if values[i] != values[i]:
+            if patched is None:
+                patched = list(graph.rules)
+            _, rb, a, b = patched[i - first]
+            patched[i - first] = (nan, None if rb is None else nan, a, b)
+    return graph.rules if patched is None else patched
+
+
+def _finite(x: float) -> bool:
+    return x - x == 0.0
 
 
 def active_nodes(

@@ -37,7 +37,9 @@ from itertools import repeat
 from operator import add, itemgetter, mul
 from typing import TYPE_CHECKING, NamedTuple
 
+from ..core.ieee import MIN_NORMAL
 from ..core.ops import VALUE_PARTIALS, d_pow_base
+from .primal import rules_at
 
 if TYPE_CHECKING:
     from ..core.graph import Graph
@@ -50,15 +52,18 @@ def sweep(
     record: bool = False,
     seeds: dict[int, float] | None = None,
     flows: list[tuple[int, int]] | None = None,
+    rules: list[tuple] | None = None,
 ) -> tuple[list[float | None], list[tuple[float | None, ...] | None] | None]:
     """The adjoint ∂y/∂vᵢ of every node; with ``record``, also the local partials used.
 
     ``seeds`` gives the outputs' adjoints ({output node: weight}, for vᵀJ); by default
     ȳ = 1 at the graph's output. Where a select passes nothing at this point (relu below
     0: see primal.flows_at) the sweep follows only the edges that carry a derivative.
+    ``rules`` is ``primal.rules_at(graph, values)`` if known: nan partials where a value is nan.
     """
     n, first = len(values), graph.n_leaves
-    rules = graph.rules  # entry k is node first + k
+    if rules is None:  # entry k is node first + k
+        rules = rules_at(graph, values)
     bar: list[float | None] = [None] * n
     partials: list | None = [None] * n if record else None
     if seeds is None:
@@ -71,7 +76,7 @@ def sweep(
 
         flows = flows_at(graph, values)
     if flows is not None and flows is not graph.flows:
-        return _careful(graph, values, active, bar, partials, max(seeds), flows)
+        return _careful(graph, values, active, bar, partials, max(seeds), flows, rules)
     for i in range(max(seeds), first - 1, -1):
         g = bar[i]
         if g is None:
@@ -99,7 +104,7 @@ def sweep(
 
 
 def _careful(
-    graph: Graph, values: list[float], active: list[bool], bar: list, partials: list | None, start: int, flows
+    graph: Graph, values: list[float], active: list[bool], bar: list, partials: list | None, start: int, flows, rules
 ):
     """The sweep along the edges ``flows`` keeps, one argument at a time (the rare path: see sweep)."""
     first = graph.n_leaves
@@ -107,11 +112,11 @@ def _careful(
         g = bar[i]
         if g is None:
             continue
-        op, args = graph.ops[i], graph.args[i]
+        args = graph.args[i]
         used: list[float | None] = [None] * len(args)
         for k, j in enumerate(flows[i - first][: len(args)]):
             if j >= 0 and active[j]:
-                rule = op.partials[k]
+                rule = rules[i - first][k]
                 p = used[k] = rule if rule.__class__ is float else rule(*(values[a] for a in args), values[i])
                 bar[j] = g * p if bar[j] is None else bar[j] + g * p
         if partials is not None:
@@ -147,6 +152,7 @@ class Plan:
     def __init__(self, graph: Graph, active: list[bool]):
         n, first, rules = len(graph), graph.n_leaves, graph.rules
         self.size, self.output = n, graph.output
+        self.graph, self.active = graph, active  # for a point the plan does not serve (below)
         reached = _reached(graph, active)
         # How many edges enter each node: a node with one, of partial 1, shares an adjoint.
         edges_in = [0] * n
@@ -230,8 +236,19 @@ class Plan:
                 every += map(group.rule, a, map(get, group.node))
         return every
 
-    def gradient(self, values: list[float], seeds: list[int]) -> list[float]:
-        """The adjoints of the inputs ``seeds`` at these values: 0 for one never reached."""
+    def gradient(self, values: list[float], seeds: list[int], rules: list[tuple] | None = None) -> list[float]:
+        """The adjoints of the inputs ``seeds`` at these values: 0 for one never reached.
+
+        The plan holds the rules as they are where no value is nan; at a point with a nan
+        value (``rules``, from primal.rules_at, is not the graph's own) the plain sweep gives
+        the gradient instead. (Where a select passes nothing, the caller sweeps: see gradient.py.)
+        """
+        graph = self.graph
+        if rules is None:
+            rules = rules_at(graph, values)
+        if rules is not graph.rules:
+            swept, _ = sweep(graph, values, self.active, rules=rules)
+            return [0.0 if (x := swept[s]) is None else x for s in seeds]
         bar = [-0.0] * self.size + [0.0]  # past the last node: the gradient of an input never reached
         bar[self.output] = 1.0
         for i, j, p in zip(self.sources, self.targets, self.partials(self.partial_values(values)), strict=True):
@@ -254,20 +271,28 @@ def _reached(graph: Graph, active: list[bool]) -> list[bool]:
 
 
 def _constant_exponent(graph: Graph, b: int) -> float | None:
-    """The exponent of a power a^b when b is a constant other than ±0 (a^0's rule gives 0
-    where c·a^(c-1) would give nan, at a = 0 or a = nan)."""
+    """The exponent of a power a^b when b is a constant whose rule is c·a^(c-1) at C speed: not
+    ±0 (a^0's rule gives 0 where c·a^(c-1) would give nan, at a = 0 or a = nan), and with c - 1
+    exact (for c = 0.3 it rounds, and `d_pow_base` takes another path)."""
     if not graph.n_inputs <= b < graph.n_leaves:  # b is an input or an operation
         return None
     c = graph.const_values[b - graph.n_inputs]
-    return c if c != 0.0 else None
+    return c if c != 0.0 and (c - 1.0) + 1.0 == c and abs(c) < 2.0**53 else None
 
 
 def _constant_power(c: float, x: list[float], node: list[int], values: list[float]) -> list[float]:
-    """c·x^(c-1) for every x, as `d_pow_base` computes it, at C speed unless math.pow raises."""
+    """c·x^(c-1) for every x, as `d_pow_base` computes it: at C speed where every power is a
+    normal double (its hot path), else the rule one by one."""
     try:
-        return list(map(mul, repeat(c), map(math.pow, x, repeat(c - 1.0))))
-    except (ValueError, OverflowError):  # a pole or an overflow somewhere: the rule, one by one
+        powers = list(map(math.pow, x, repeat(c - 1.0)))
+    except (ValueError, OverflowError):  # a pole or an overflow somewhere
+        powers = None
+    total = sum(powers) if powers else 0.0
+    if powers and (total - total != 0.0 or min(map(abs, powers)) < MIN_NORMAL):
+        powers = None  # an infinity, a nan or an underflow somewhere
+    if powers is None:
         return [d_pow_base(xi, c, values[i]) for xi, i in zip(x, node, strict=True)]
+    return list(map(mul, repeat(c), powers))
 
 
 def _gatherer(indices: list[int]) -> Callable[[list[float]], Sequence[float]]:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from ..core.graph import Graph
 
-_ADD, _MUL, _NEG, _GATE = (BY_NAME[name] for name in ("add", "mul", "neg", "gate"))
+_ADD, _MUL, _NEG, _GATE, _REAL = (BY_NAME[name] for name in ("add", "mul", "neg", "gate", "real"))
 
 
 @functools.cache
@@ -160,6 +160,8 @@ def record_adjoints(recorder: Recorder, graph: Graph, mapped: list[int], seeds: 
             continue
         op, args = graph.ops[i], graph.args[i]
         fa, fb = graph.flows[i - first]
+        if fa >= 0 or fb >= 0:  # where the value is nan, so is every partial (as primal.rules_at)
+            g = recorder.apply(_REAL, (g, mapped[i]))
         bound = {"a": mapped[args[0]], "v": mapped[i]}
         if len(args) > 1:
             bound["b"] = mapped[args[1]]

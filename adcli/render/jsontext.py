@@ -57,7 +57,9 @@ def trace_entries(result: Result, gradient: bool) -> list[dict[str, Any]]:
         if i in graph.labels:
             entry["label"] = graph.labels[i]
         if gradient and result.tangents is not None:
-            entry["tangent"] = {name: number(dot[i] or 0.0) for name, dot in result.tangents.items()}
+            entry["tangent"] = {
+                name: number(0.0 if dot[i] is None else dot[i]) for name, dot in result.tangents.items()
+            }
         elif gradient and result.adjoints is not None:  # null: the backward sweep never reached the node
             bar = result.adjoints[i]
             entry["adjoint"] = None if bar is None else number(bar)
