@@ -331,8 +331,10 @@ def test_narrow_terminals_wrap_and_never_crash(width, mode):
     if width == 40:  # the numbers are short enough to fit whole in 40 columns
         assert widest(text) <= width
     assert widest(text) <= widest(rendered(BAYDIN, {"x1": 2, "x2": 5}, mode, width=200, digits=4))
+    # At 40 columns forward mode's second tangent column gives way ("1 of 2 tangent columns left out").
+    left_out = "tangent columns left out" in text.replace("\n", " ")
     for number in ("0.6931", "-0.9589", "10.69", "11.65", "5.5", "1.716", "0.2837"):
-        assert whole(number, text), number
+        assert whole(number, text) or (left_out and number == "1.716"), number
 
 
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
@@ -345,9 +347,10 @@ def test_numbers_are_never_split_at_any_width(formula, mode):
     """
     point = {"x1": 2, "x2": 5} if "x1" in formula else {"x": 3, "y": 2}
     result = adcli.parse(formula).differentiate(point, mode)
-    least = widest(rendered(formula, point, mode, width=1))
+    # --full: every tangent column stays (by default a narrow table leaves some out, see test_render_layout).
+    least = widest(rendered(formula, point, mode, width=1, full=True))
     for width in [*range(1, 90, 3), 200]:
-        text = rendered(formula, point, mode, width=width)
+        text = rendered(formula, point, mode, width=width, full=True)
         assert split_numbers(result, text) == [], width
         assert widest(text) <= max(width, least), width
 

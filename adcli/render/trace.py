@@ -113,6 +113,8 @@ class Section:
     tail: list[Row] = field(default_factory=list)
     omitted: int = 0
     note: str = ""
+    spread: int | None = None  # the first of the columns, one per variable, a narrow table may leave out
+    columns_omitted: int = 0  # how many of those the rich table left out
 
     @property
     def total(self) -> int:
@@ -350,7 +352,9 @@ def tangent_section(result: Result, full: bool) -> Section:
     headers = [(Word("tangent rule"),), (Word("local partials filled in"),)]
     headers += [("∂", Sym("i"), "/∂", Name(name)) for name in tangents]
     right = [False, False] + [True] * len(tangents)
-    return _section("tangent trace (forward mode)", headers, right, n_in + n_ops + 1, row, full)
+    section = _section("tangent trace (forward mode)", headers, right, n_in + n_ops + 1, row, full)
+    section.spread = None if full else 2  # --full shows every tangent column, however wide
+    return section
 
 
 def _filled_term(graph: Graph, node: int, k: int, p: float) -> tuple[bool, list]:
@@ -726,8 +730,13 @@ def _rows(section: Section) -> list[Row | None]:
 
 def _caption(section: Section) -> str:
     parts = []
-    if section.omitted:
-        parts.append(f"{section.omitted:,} of {section.total:,} rows left out (--full shows them all)")
+    rows = f"{section.omitted:,} of {section.total:,} rows" if section.omitted else ""
+    if section.columns_omitted:
+        spread = len(section.headers) - (section.spread or 0)
+        columns = f"{section.columns_omitted:,} of {spread:,} tangent columns"
+        parts.append(f"{rows}{' and ' * bool(rows)}{columns} left out (--full shows them all)")
+    elif rows:
+        parts.append(f"{rows} left out (--full shows them all)")
     if section.note:
         parts.append(section.note)
     return "; ".join(parts)
@@ -808,14 +817,54 @@ def latex(result: Result, secs: list[Section], gradient: bool, digits: int | Non
 def rich_tables(secs: list[Section], digits: int | None, width: int) -> list:
     """One rich Table per section, laid out for ``width`` columns by render_text.fit.
 
-    Cells wrap at spaces and fold long words, but never a number: a table that cannot fit
-    with its numbers whole is drawn wider than ``width``. Print it with crop=False.
+    Cells wrap at spaces, over two lines at most, and never split a number; source text
+    is cut short if need be. Where the tangent columns (one per variable) cannot all fit,
+    the first and the last are kept around a column of "⋯", as long traces keep their
+    first and last rows. A table that cannot fit with its numbers whole is drawn wider
+    than ``width``. Print it with crop=False.
     """
+    from dataclasses import replace
+
+    from .text import fit
+
+    def fitted(s: Section, keep: list[int | None]) -> Any:
+        shorten = [k for k, c in enumerate(keep) if c is not None and _is_source(s, c)]
+        return fit(_rich_table(s, digits, keep), width, shorten)
+
+    tables = []
+    for s in secs:
+        n = len(s.headers)
+        table = fitted(s, list(range(n)))
+        source = [c for c in range(n) if _is_source(s, c)]
+        if source and (table.width or 0) > width:  # too narrow even with the source text cut short
+            trial = replace(s, note="; ".join(filter(None, [s.note, "the formula column is left out at this width"])))
+            narrower = fitted(trial, [c for c in range(n) if c not in source])
+            if (narrower.width or 0) <= width:
+                table = narrower
+        if s.spread is not None and n - s.spread > 1 and (table.width or 0) > width:
+            spread = list(range(s.spread, n))
+            for count in range(len(spread) - 1, 0, -1):  # fewer tangent columns, until the table fits
+                head = (count + 1) // 2
+                kept = [*spread[:head], None, *spread[len(spread) - (count - head) :]]
+                trial = replace(s, columns_omitted=len(spread) - count)
+                table = fitted(trial, [*range(s.spread), *kept])
+                if (table.width or 0) <= width:
+                    break
+        tables.append(table)
+    return tables
+
+
+def _is_source(section: Section, column: int) -> bool:
+    """Whether a column holds the formula's source text (which may be cut short, unlike maths)."""
+    rows = [row for row in _rows(section) if row is not None]
+    return bool(rows) and all(all(isinstance(p, Code) for p in row[0][column]) for row in rows)
+
+
+def _rich_table(s: Section, digits: int | None, keep: list[int | None]) -> Any:
+    """A section as a rich Table of the columns in ``keep`` (None: a column of "⋯" for those left out)."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
-
-    from .text import fit
 
     def text(cell: Cell) -> Text:
         out = Text()
@@ -823,28 +872,30 @@ def rich_tables(secs: list[Section], digits: int | None, width: int) -> list:
             out.append(plain(piece, digits), style="cyan" if isinstance(piece, Code) else "")
         return out
 
-    tables = []
-    for s in secs:
-        table = Table(
-            title=s.title,
-            title_justify="left",
-            title_style="bold",
-            caption=_caption(s) or None,
-            caption_justify="left",
-            caption_style="dim",
-            box=box.SIMPLE_HEAD,
-            pad_edge=False,
-            header_style="bold",
-        )
-        for header, right in zip(s.headers, s.right, strict=True):
-            table.add_column(text(header), justify="right" if right else "left", overflow="fold")
-        for row in _rows(s):
-            if row is None:
-                table.add_row(*["⋮"] * len(s.headers), style="dim")
-            else:
-                table.add_row(*(text(c) for c in row[0]), style="bold" if row[1] == "result" else None)
-        tables.append(fit(table, width))
-    return tables
+    table = Table(
+        title=s.title,
+        title_justify="left",
+        title_style="bold",
+        caption=_caption(s) or None,
+        caption_justify="left",
+        caption_style="dim",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        header_style="bold",
+    )
+    for c in keep:
+        if c is None:
+            table.add_column("⋯", justify="center")
+        else:
+            table.add_column(text(s.headers[c]), justify="right" if s.right[c] else "left", overflow="fold")
+    for row in _rows(s):
+        if row is None:
+            table.add_row(*["⋮"] * len(keep), style="dim")
+        else:
+            cells = row[0]
+            shown = [Text("⋯", style="dim") if c is None else text(cells[c]) for c in keep]
+            table.add_row(*shown, style="bold" if row[1] == "result" else None)
+    return table
 
 
 def print_rich(console: Any, secs: list[Section], digits: int | None, summary: list[tuple[str, str]]) -> None:
