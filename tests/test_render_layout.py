@@ -155,3 +155,102 @@ def test_cli_piped_without_columns_is_80_wide():
         [sys.executable, "-m", "adcli", *args, "--full"], capture_output=True, text=True, env=env, timeout=120
     )
     assert all(f"∂vᵢ/∂x{k}" in full.stdout for k in range(1, 9))
+
+
+# LaTeX: compiled by a real TeX (pdflatex, which .ci/run installs), no box wider than the page.
+
+
+def compile_latex(tmp_path, body: str) -> str:
+    """pdflatex's log for ``body`` in a minimal article (the standard page: 345pt of text)."""
+    import shutil
+
+    assert shutil.which("pdflatex"), "pdflatex is missing: .ci/run installs texlive-latex-base"
+    (tmp_path / "trace.tex").write_text(body, encoding="ascii")
+    (tmp_path / "doc.tex").write_text(
+        "\\documentclass{article}\n\\begin{document}\n\\input{trace}\n\\end{document}\n", encoding="ascii"
+    )
+    proc = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    log = (tmp_path / "doc.log").read_text(encoding="latin-1")
+    assert proc.returncode == 0, log[-2000:]
+    return log
+
+
+@pytest.mark.cli
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_latex_of_baydin_fits_the_page_at_default_digits(tmp_path, mode):
+    result = adcli.parse(BAYDIN).differentiate({"x1": 2, "x2": 5}, mode)
+    body = render_trace.latex(result, render_trace.sections(result, True), True)
+    log = compile_latex(tmp_path, body)
+    assert "Overfull \\hbox" not in log
+    assert "0.6931471805599453" in body  # default digits: every digit of the shortest round trip
+
+
+@pytest.mark.cli
+def test_latex_splits_eight_tangent_columns_into_tables_that_fit(tmp_path):
+    result = adcli.parse(EIGHT).differentiate(EIGHT_AT, "forward")
+    body = render_trace.latex(result, render_trace.sections(result, True), True, digits=6)
+    assert body.count("tangent trace (forward mode), continued") == 2  # 2 + 3 + 3 tangent columns
+    assert all(f"\\partial x_{{{k}}}" in body for k in range(1, 9))
+    assert "Overfull \\hbox" not in compile_latex(tmp_path, body)
+
+
+# SVG: local fonts only, every word at its column, and it renders.
+
+
+def svg_of(formula: str, point: dict, tmp_path, digits: int | None = 4) -> str:
+    result = adcli.parse(formula).differentiate(point, "reverse")
+    path = tmp_path / "trace.svg"
+    summary = render_text.rows(result, True, digits)
+    render_trace.save_svg(str(path), render_trace.sections(result, True), digits, summary, "adcli: trace")
+    return path.read_text(encoding="utf-8")
+
+
+def test_svg_names_no_web_font_and_no_url(tmp_path):
+    import re
+
+    svg = svg_of(BAYDIN, {"x1": 2, "x2": 5}, tmp_path)
+    assert re.findall(r"https?://[^\s\"'<>)]*", svg) == ["http://www.w3.org/2000/svg"]  # the namespace only
+    assert "@font-face" not in svg and "url(" not in svg
+    assert "monospace" in svg
+
+
+def test_svg_places_every_word_at_its_column(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    svg = svg_of(BAYDIN, {"x1": 2, "x2": 5}, tmp_path)
+    ns = "{http://www.w3.org/2000/svg}"
+    words = []
+    for line in ET.fromstring(svg).iter(ns + "text"):
+        for span in line.iter(ns + "tspan"):
+            words.append((float(span.get("x")), span.text.strip(), line.get("y")))
+    advance, margin = render_trace.SVG_ADVANCE, render_trace.SVG_MARGIN
+    columns = [(x - margin) / advance for x, _, _ in words]
+    assert words and all(abs(c - round(c)) < 1e-6 for c in columns)
+    # The value column is right-justified: 2, 5, 0.6931, 10, 10.69, -0.9589, 11.65 end at one column.
+    values = {"2", "5", "0.6931", "10", "10.69", "-0.9589", "11.65"}
+    adjoint = next(float(y) for _, w, y in words if w == "adjoint")  # the primal trace lies above
+    ends = {round((x - margin) / advance) + cell_len(w) for x, w, y in words if w in values and float(y) < adjoint}
+    assert len(ends) == 1, ends
+
+
+@pytest.mark.cli
+def test_svg_renders_with_rsvg(tmp_path):
+    import shutil
+
+    assert shutil.which("rsvg-convert"), "rsvg-convert is missing: .ci/run installs librsvg2-bin"
+    svg_of(EIGHT, EIGHT_AT, tmp_path, digits=None)
+    proc = subprocess.run(
+        ["rsvg-convert", str(tmp_path / "trace.svg"), "-o", str(tmp_path / "trace.png")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    png = (tmp_path / "trace.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 5000

@@ -424,10 +424,11 @@ def test_latex_for_baydin_forward():
     lines = text.splitlines()
     assert text.isascii()
     assert text.count(r"\begin{tabular}") == text.count(r"\end{tabular}") == 2
-    assert r"\begin{tabular}{llr}" in lines and r"\begin{tabular}{llrr}" in lines
+    # The formula column, with text longer than 24 characters, wraps in a quarter of the line.
+    assert r"\begin{tabular}{lp{0.25\linewidth}r}" in lines and r"\begin{tabular}{llrr}" in lines
     assert all(_balanced(line) for line in lines if not line.startswith("%"))
-    assert r"$v_{1} = \log (v_{-1})$ & \texttt{log(x1)} & $0.6931$ \\" in lines
-    assert r"$v_{4} = \sin (v_{0})$ & \texttt{sin(x2)} & $-0.9589$ \\" in lines
+    assert r"$v_{1} = \log (v_{-1})$ & \raggedright \texttt{log(x1)} & $0.6931$ \\" in lines
+    assert r"$v_{4} = \sin (v_{0})$ & \raggedright \texttt{sin(x2)} & $-0.9589$ \\" in lines
     assert r"$\dot{v}_{4} = \dot{v}_{0}\cdot \cos (v_{0})$ & $\dot{v}_{0}\cdot 0.2837$ & $0$ & $0.2837$ \\" in lines
     assert r"$\dot{y} = \dot{v}_{5}$ &  & $5.5$ & $1.716$ \\" in lines
     rows = [line for line in lines if line.endswith(r"\\") and not line.startswith(r"\\[")]

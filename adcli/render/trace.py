@@ -114,6 +114,7 @@ class Section:
     omitted: int = 0
     note: str = ""
     spread: int | None = None  # the first of the columns, one per variable, a narrow table may leave out
+    keep_columns: bool = False  # --full: the terminal shows them all, however wide
     columns_omitted: int = 0  # how many of those the rich table left out
 
     @property
@@ -353,7 +354,7 @@ def tangent_section(result: Result, full: bool) -> Section:
     headers += [("∂", Sym("i"), "/∂", Name(name)) for name in tangents]
     right = [False, False] + [True] * len(tangents)
     section = _section("tangent trace (forward mode)", headers, right, n_in + n_ops + 1, row, full)
-    section.spread = None if full else 2  # --full shows every tangent column, however wide
+    section.spread, section.keep_columns = 2, full  # --full shows every tangent column, however wide
     return section
 
 
@@ -788,27 +789,84 @@ def markdown(result: Result, secs: list[Section], gradient: bool, digits: int | 
     return "\n".join(lines) + "\n"
 
 
+LATEX_SPREAD = 2, 3  # tangent columns in a LaTeX tangent trace's first table, and in each one continuing it
+LATEX_SOURCE = 24  # source text longer than this wraps, in a column a quarter of the line wide
+
+
 def latex(result: Result, secs: list[Section], gradient: bool, digits: int | None = None) -> str:
-    """The trace as LaTeX tabular environments (plain LaTeX, no packages needed; ASCII only)."""
+    """The trace as LaTeX tabular environments (plain LaTeX, no packages needed; ASCII only).
+
+    Each table is set in \\small with narrower gaps between columns, so that at the default
+    digits it fits the text width of a standard page (article, 345pt); long source text wraps
+    in a paragraph column; tangent columns past the first LATEX_SPREAD continue in tables of
+    their own, each row named by its tangent (v̇ᵢ).
+    """
     text, rest = _heading(result, gradient, digits)
     lines = [f"% adcli trace of {latex_text(text)}{latex_text(rest)}".replace("\n", " ")]
     for s in secs:
-        lines += [
-            "",
-            f"% {s.title}",
-            r"\begin{tabular}{" + "".join("r" if r else "l" for r in s.right) + "}",
-            r"\hline",
-        ]
-        lines.append(" & ".join(_latex_cell(h, digits) for h in s.headers) + r" \\")
-        lines.append(r"\hline")
-        for row in _rows(s):
-            cells = [r"$\vdots$"] * len(s.headers) if row is None else [_latex_cell(c, digits) for c in row[0]]
-            lines.append(" & ".join(cells) + r" \\")
-        lines += [r"\hline", r"\end{tabular}"]
+        n = len(s.headers)
+        spread = s.spread  # --full or not, the tangent columns go in pieces to fit the page
+        if spread is None or n - spread <= LATEX_SPREAD[0]:
+            parts = [(s.title, list(range(n)), False)]
+        else:
+            first, more = LATEX_SPREAD
+            parts = [(s.title, list(range(spread + first)), False)]
+            for start in range(spread + first, n, more):
+                parts.append((f"{s.title}, continued", list(range(start, min(start + more, n))), True))
+        for title, columns, named in parts:
+            lines += ["", f"% {title}", *_latex_table(s, columns, named, digits)]
         caption = _caption(s)
         if caption:
             lines += [r"\\[2pt]", r"{\small " + latex_text(caption) + "}"]
     return "\n".join(lines) + "\n"
+
+
+def _latex_table(s: Section, columns: list[int], named: bool, digits: int | None) -> list[str]:
+    """One tabular of a section's ``columns``; ``named`` puts each row's tangent (the rule's left side) first."""
+    rows = _rows(s)
+    spec = []
+    for c in ([None] if named else []) + columns:
+        if c is None:
+            spec.append("l")
+        elif (
+            not s.right[c]
+            and _is_source(s, c)
+            and any(row is not None and len(cell_text(row[0][c], digits)) > LATEX_SOURCE for row in rows)
+        ):
+            spec.append(r"p{0.25\linewidth}")
+        else:
+            spec.append("r" if s.right[c] else "l")
+
+    def cells(row: Row | None, header: bool = False) -> list[str]:
+        source = s.headers if header else (row[0] if row is not None else None)
+        out = []
+        if named:
+            if header:
+                out.append("")
+            elif source is None:
+                out.append(r"$\vdots$")
+            else:
+                lhs = source[0]
+                out.append(_latex_cell(tuple(lhs[: lhs.index(" = ")]) if " = " in lhs else lhs, digits))
+        for c in columns:
+            if source is None:
+                out.append(r"$\vdots$")
+            elif spec[len(out)].startswith("p"):
+                out.append(r"\raggedright " + _latex_cell(source[c], digits))
+            else:
+                out.append(_latex_cell(source[c], digits))
+        return out
+
+    lines = [
+        r"\begingroup\small\setlength{\tabcolsep}{3pt}\noindent",
+        r"\begin{tabular}{" + "".join(spec) + "}",
+        r"\hline",
+        " & ".join(cells(None, header=True)) + r" \\",
+        r"\hline",
+    ]
+    lines += [" & ".join(cells(row)) + r" \\" for row in rows]
+    lines += [r"\hline", r"\end{tabular}", r"\endgroup"]
+    return lines
 
 
 # rich: the terminal, and SVG through rich's export.
@@ -841,7 +899,7 @@ def rich_tables(secs: list[Section], digits: int | None, width: int) -> list:
             narrower = fitted(trial, [c for c in range(n) if c not in source])
             if (narrower.width or 0) <= width:
                 table = narrower
-        if s.spread is not None and n - s.spread > 1 and (table.width or 0) > width:
+        if s.spread is not None and not s.keep_columns and n - s.spread > 1 and (table.width or 0) > width:
             spread = list(range(s.spread, n))
             for count in range(len(spread) - 1, 0, -1):  # fewer tangent columns, until the table fits
                 head = (count + 1) // 2
@@ -948,8 +1006,63 @@ def plain_tables(secs: list[Section], digits: int | None, summary: list[tuple[st
     return "\n".join(out) + "\n"
 
 
+# The SVG: text in the reader's own monospace fonts (nothing fetched from the web), every word
+# placed at its column, so the columns align whatever font a renderer picks.
+SVG_FONTS = "'DejaVu Sans Mono', 'Liberation Mono', Menlo, Consolas, 'Courier New', monospace"
+SVG_SIZE, SVG_ADVANCE, SVG_LINE, SVG_MARGIN = 14, 8.4, 19, 12  # font size, column and line in px
+
+
+def svg_document(lines: list, width: int, title: str) -> str:
+    """Lines of rich Segments as an SVG picture: a dark panel, a title, and a <text> per line with
+    each word in a <tspan> at x = column × SVG_ADVANCE (colours from rich's SVG theme)."""
+    from html import escape
+
+    from rich.cells import cell_len
+    from rich.terminal_theme import SVG_EXPORT_THEME as theme
+
+    def colour(triplet: Any) -> str:
+        return "#{:02x}{:02x}{:02x}".format(*triplet)
+
+    foreground = colour(theme.foreground_color)
+    top = SVG_MARGIN + 2 * SVG_LINE  # room for the title
+    wide = round(2 * SVG_MARGIN + width * SVG_ADVANCE)
+    high = round(top + len(lines) * SVG_LINE + SVG_MARGIN)
+    room = int((wide - 2 * SVG_MARGIN) / (0.58 * 14))  # title characters that fit, about
+    heading = title if len(title) <= room else title[: max(room - 1, 1)] + "…"
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{wide}" height="{high}" viewBox="0 0 {wide} {high}">',
+        f'<rect width="{wide}" height="{high}" rx="8" fill="{colour(theme.background_color)}"/>',
+        f'<text x="{SVG_MARGIN}" y="{SVG_MARGIN + SVG_LINE}" fill="{foreground}" font-family="sans-serif" '
+        f'font-size="14" font-weight="bold">{escape(heading)}</text>',
+        f'<g font-family="{SVG_FONTS}" font-size="{SVG_SIZE}" fill="{foreground}" xml:space="preserve">',
+    ]
+    for row, segments in enumerate(lines):
+        words = []
+        column = 0
+        for segment in segments:
+            text, style = segment.text, segment.style
+            attributes = ""
+            if style is not None:
+                if style.color is not None and not style.color.is_default:
+                    attributes += f' fill="{colour(style.color.get_truecolor(theme))}"'
+                if style.bold:
+                    attributes += ' font-weight="bold"'
+                if style.dim:
+                    attributes += ' opacity="0.6"'
+            for match in re.finditer(r"\S+", text):
+                x = SVG_MARGIN + (column + cell_len(text[: match.start()])) * SVG_ADVANCE
+                # The space after each word is not drawn where it matters (the next word has its own x);
+                # it keeps the text readable when copied out of the picture.
+                words.append(f'<tspan x="{x:g}"{attributes}>{escape(match.group(0))} </tspan>')
+            column += cell_len(text)
+        if words:
+            out.append(f'<text y="{top + row * SVG_LINE + SVG_SIZE}">{"".join(words)}</text>')
+    out += ["</g>", "</svg>"]
+    return "\n".join(out) + "\n"
+
+
 def save_svg(path: str, secs: list[Section], digits: int | None, summary: list[tuple[str, str]], title: str) -> None:
-    """Write the rendered tables as SVG (rich's export), as wide as the tables need, 40 to 160 columns
+    """Write the rendered tables as an SVG picture, as wide as the tables need, 40 to 160 columns
     (wider only if the numbers need it)."""
     from rich.console import Console
 
@@ -959,17 +1072,18 @@ def save_svg(path: str, secs: list[Section], digits: int | None, summary: list[t
     tables = rich_tables(secs, digits, 160) + ([summary_table(summary)] if summary else [])
     probe = Console(file=io.StringIO(), width=160)
     width = min(max([40, *(probe.measure(t).maximum for t in tables)]), 160)
-    tables = [fit(t, width) for t in tables]
+    tables = rich_tables(secs, digits, width) + ([fit(summary_table(summary), width)] if summary else [])
     # A table that needs more than 160 columns to keep its numbers whole is drawn wider: so is the picture.
     width = max(width, *(t.width or 0 for t in tables))
-    console = Console(file=io.StringIO(), record=True, width=width, force_terminal=True, highlight=False)
-    for table in tables:
-        console.print(table, crop=False)
+    console = Console(file=io.StringIO(), width=width, force_terminal=True, highlight=False, color_system="truecolor")
+    lines = [line for table in tables for line in console.render_lines(table, console.options, pad=False)]
+    svg = svg_document(lines, width, title)
     if path == "-":  # standard output, the SVG alone
-        sys.stdout.write(console.export_svg(title=title))
+        sys.stdout.write(svg)
         return
     try:
-        console.save_svg(path, title=title)
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(svg)
     except OSError as error:
         raise AdcliError(f"cannot write the SVG file '{path}': {error.strerror or error}") from None
 
