@@ -306,11 +306,20 @@ def test_a_gradient_needs_one_output_and_says_where_the_second_starts():
     assert adcli.parse("100*(y-x^2)^2 +\n(1-x)^2").evaluate({"x": 0.5, "y": 0.5}) == 6.5
 
 
-def test_long_chains_print_their_tail_within_the_limit():
-    graph = adcli.parse("+".join(["x"] * 100_000))
+def test_long_chains_print_their_head_and_tail_within_the_limit():
+    """A long sum shows where it starts and where it ends, whichever node of it is asked for."""
+    graph = adcli.parse("a + " + "x + " * 100_000 + "b")
     text = graph.expression(limit=40)
     assert len(text) <= 40
-    assert text.startswith("… + x + x")
+    assert text.startswith("a + x + x") and text.endswith("x + x + b")
+    assert text.count("…") == 1 and " + … + " in text
+    below = graph.args[graph.output][0]  # a + x + … + x, one term shorter
+    assert graph.expression(below, limit=40).startswith("a + x") and graph.expression(below, 40).endswith("+ x")
+    # A power chain nests the other way (x^x^…^x is x^(x^(…))); a text shorter than the limit is whole.
+    power = adcli.parse("a^" + "x^" * 20_000 + "b").expression(limit=30)
+    assert len(power) <= 30 and power.startswith("a^x^x") and power.endswith("^x^x^b")
+    assert adcli.parse("x1 + x2 + x3").expression(limit=12) == "x1 + x2 + x3"
+    assert adcli.parse("x1 + x2 + x3 + x4").expression(limit=12) == "x1 + … + x4"
     assert adcli.parse("log(x, 2)").expression() == "log(x, 2)"
 
 

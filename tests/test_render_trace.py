@@ -331,8 +331,10 @@ def test_narrow_terminals_wrap_and_never_crash(width, mode):
     if width == 40:  # the numbers are short enough to fit whole in 40 columns
         assert widest(text) <= width
     assert widest(text) <= widest(rendered(BAYDIN, {"x1": 2, "x2": 5}, mode, width=200, digits=4))
+    # At 40 columns forward mode's second tangent column gives way ("1 of 2 tangent columns left out").
+    left_out = "tangent columns left out" in text.replace("\n", " ")
     for number in ("0.6931", "-0.9589", "10.69", "11.65", "5.5", "1.716", "0.2837"):
-        assert whole(number, text), number
+        assert whole(number, text) or (left_out and number == "1.716"), number
 
 
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
@@ -345,9 +347,10 @@ def test_numbers_are_never_split_at_any_width(formula, mode):
     """
     point = {"x1": 2, "x2": 5} if "x1" in formula else {"x": 3, "y": 2}
     result = adcli.parse(formula).differentiate(point, mode)
-    least = widest(rendered(formula, point, mode, width=1))
+    # --full: every tangent column stays (by default a narrow table leaves some out, see test_render_layout).
+    least = widest(rendered(formula, point, mode, width=1, full=True))
     for width in [*range(1, 90, 3), 200]:
-        text = rendered(formula, point, mode, width=width)
+        text = rendered(formula, point, mode, width=width, full=True)
         assert split_numbers(result, text) == [], width
         assert widest(text) <= max(width, least), width
 
@@ -421,10 +424,11 @@ def test_latex_for_baydin_forward():
     lines = text.splitlines()
     assert text.isascii()
     assert text.count(r"\begin{tabular}") == text.count(r"\end{tabular}") == 2
-    assert r"\begin{tabular}{llr}" in lines and r"\begin{tabular}{llrr}" in lines
+    # The formula column, with text longer than 24 characters, wraps in a quarter of the line.
+    assert r"\begin{tabular}{lp{0.25\linewidth}r}" in lines and r"\begin{tabular}{llrr}" in lines
     assert all(_balanced(line) for line in lines if not line.startswith("%"))
-    assert r"$v_{1} = \log (v_{-1})$ & \texttt{log(x1)} & $0.6931$ \\" in lines
-    assert r"$v_{4} = \sin (v_{0})$ & \texttt{sin(x2)} & $-0.9589$ \\" in lines
+    assert r"$v_{1} = \log (v_{-1})$ & \raggedright \texttt{log(x1)} & $0.6931$ \\" in lines
+    assert r"$v_{4} = \sin (v_{0})$ & \raggedright \texttt{sin(x2)} & $-0.9589$ \\" in lines
     assert r"$\dot{v}_{4} = \dot{v}_{0}\cdot \cos (v_{0})$ & $\dot{v}_{0}\cdot 0.2837$ & $0$ & $0.2837$ \\" in lines
     assert r"$\dot{y} = \dot{v}_{5}$ &  & $5.5$ & $1.716$ \\" in lines
     rows = [line for line in lines if line.endswith(r"\\") and not line.startswith(r"\\[")]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from functools import cached_property
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from ..engines.primal import active_nodes
@@ -26,6 +27,10 @@ MODES = ("reverse", "forward")
 PLAN_AFTER = 8
 _PLANS_KEPT = 8
 _ALL = "every variable"
+# Graph.expression: how many nodes of a chain of bare arguments are remembered, and the
+# mark for "the text goes on above what was kept".
+_CHAIN_KEPT = 64
+_CUT = object()
 
 
 class Graph:
@@ -268,58 +273,164 @@ class Graph:
     # Text.
 
     def expression(self, node: int | None = None, limit: int = 60, use_labels: bool = True) -> str:
-        """Infix text of a node's subexpression, cut to ``limit`` characters.
+        """Infix text of a node's subexpression; past ``limit`` characters its head and tail around "…".
 
-        Named statements print as their names. Built with an explicit stack, and a
-        subexpression nested deeper than ``limit // 2`` levels prints as "…" (the tail of
-        x + x + … + x shows as "… + x + x"), so the cost is bounded by ``limit``
-        whatever the size or depth of the graph.
+        Named statements print as their names. A long sum reads ``x1 + x2 + … + x99 + x100``:
+        the text is written from both ends by an explicit stack, each end stopping at its
+        share of ``limit``, so the cost is bounded by ``limit`` whatever the size or depth of
+        the graph (a chain of operators that writes nothing on the way down, as the left
+        side of a long sum, is skipped by _chain, which walks each chain once).
         """
         root = self.output if node is None else node
+        limit = max(limit, 1)
+        pieces, complete = self._written(root, limit, True, use_labels)
+        if complete:
+            return "".join(pieces)
+        back, _ = self._written(root, (limit - 1) // 2, False, use_labels)
+        while len(back) > 1 and isinstance(back[-1], _Word):  # the tail starts at an operator
+            back.pop()
+        tail = "".join(reversed(back))
+        room = limit - 1 - len(tail)
+        head: list[str] = []
+        for piece in pieces:
+            if len(piece) > room:
+                if not head:  # one long name: cut it rather than show nothing
+                    head.append(piece[:room])
+                break
+            head.append(piece)
+            room -= len(piece)
+        while len(head) > 1 and isinstance(head[-1], _Word):  # and the head ends at one
+            head.pop()
+        return "".join(head) + "…" + tail
 
-        def shown_as_name(n: int) -> bool:
-            return n < self.n_leaves or (use_labels and n != root and n in self.labels)
+    def _shown_as_name(self, n: int, use_labels: bool) -> bool:
+        """A constant, a variable, or (below the root) a named statement: written as one word."""
+        return n < self.n_leaves or (use_labels and n in self.labels)
 
-        def precedence(n: int) -> int:
-            return ATOM if shown_as_name(n) else self.ops[n].precedence
+    def _parts(self, n: int, use_labels: bool) -> list:
+        """Operation ``n`` as text pieces and argument nodes, in order: ``[a, " + ", b]``, ``[sin, "(", a, ")"]``."""
 
+        def precedence(a: int) -> int:
+            return ATOM if self._shown_as_name(a, use_labels) else self.ops[a].precedence
+
+        op, args = self.ops[n], self.args[n]
+        if op.is_function:
+            parts: list = [_Word(op.written), "("]
+            for k, a in enumerate(args):
+                parts += [", "] * (k > 0) + [a]
+            parts.append(")")
+            return parts
+        if len(args) == 1:
+            return [op.symbol, *self._wrapped(args[0], precedence(args[0]) <= UNARY)]
+        p, (a, b) = op.precedence, args
+        left = self._wrapped(a, _left_wrapped(p, precedence(a)))
+        right = self._wrapped(b, _right_wrapped(p, precedence(b)))
+        sep = op.symbol if p == POWER else f" {op.symbol} "
+        return [*left, sep, *right]
+
+    def _written(self, root: int, budget: int, forward: bool, use_labels: bool) -> tuple[list[str], bool]:
+        """The pieces of ``root``'s text from its start (``forward``) or its end, at most ``budget``
+        characters, and whether that is all of it. Backward, the pieces come last first."""
         out: list[str] = []
-        length = 0
-        stack: list = [(root, 0)]
-        while stack and length <= limit:
-            item, depth = stack.pop()
+        used = 0
+        stack: list = [root]
+        while stack:
+            item = stack.pop()
+            if item is _CUT:
+                return out, False
             if isinstance(item, str):
+                if used + len(item) > budget:
+                    if not out and budget > 0:  # one long name: cut it rather than show nothing
+                        out.append(item[:budget] if forward else item[-budget:])
+                    return out, False
                 out.append(item)
-                length += len(item)
+                used += len(item)
                 continue
             if item < self.n_leaves:
-                stack.append((self.leaf_text[item], depth))
+                stack.append(_Word(self.leaf_text[item]))
                 continue
-            if shown_as_name(item):
-                stack.append((self.labels[item], depth))
+            if item != root and self._shown_as_name(item, use_labels):
+                stack.append(_Word(self.labels[item]))
                 continue
-            if depth > limit // 2:  # every level writes at least one character on each side
-                stack.append(("…", depth))
+            parts = self._parts(item, use_labels)
+            if self._bare_end(item, 0 if forward else -1, use_labels) is None:
+                stack.extend(reversed(parts) if forward else parts)
                 continue
-            op, args = self.ops[item], self.args[item]
-            if op.is_function:
-                parts: list = [op.written, "("]
-                for k, a in enumerate(args):
-                    parts += [", "] * (k > 0) + [a]
-                parts.append(")")
-            elif len(args) == 1:
-                parts = [op.symbol, *self._wrapped(args[0], precedence(args[0]) <= UNARY)]
-            else:
-                p, (a, b) = op.precedence, args
-                pa, pb = precedence(a), precedence(b)
-                left = self._wrapped(a, pa < p or (p == POWER and pa == POWER))
-                # A negation on the right is wrapped too: x + (-y), not x + -y.
-                right = self._wrapped(b, pb < p or (pb == p and p != POWER) or pb == UNARY)
-                sep = op.symbol if p == POWER else f" {op.symbol} "
-                parts = [*left, sep, *right]
-            stack.extend((part, depth + 1) for part in reversed(parts))
-        text = "".join(out)
-        return text if length <= limit and not stack else text[: limit - 1] + "…"
+            # The text starts (or ends) with an argument written bare: follow that chain down
+            # to where something is written, pushing what each level writes after it (before
+            # it). Each level writes at least one character, so budget - used levels suffice.
+            levels, cut = self._chain(item, budget - used + 1, forward, use_labels)
+            if cut:
+                stack.append(_CUT)
+            for level in levels[:-1]:
+                rest = self._parts(level, use_labels)
+                stack.extend(reversed(rest[1:]) if forward else rest[:-1])
+            stack.append(levels[-1])
+        return out, True
+
+    def _chain(self, top: int, need: int, forward: bool, use_labels: bool) -> tuple[tuple[int, ...], bool]:
+        """The last ``need`` nodes of the chain from ``top`` down through bare first (last) arguments,
+        ending at the first node that writes something first (last); and whether more lay above.
+
+        Each chain is walked once and remembered for every node on it (a long sum's left
+        side is one chain), so later calls cost about ``need`` steps.
+        """
+        key = (forward, use_labels)
+        memo = self._chains.setdefault(key, {})
+        end = 0 if forward else -1
+        if need > _CHAIN_KEPT:  # a long limit: walk without remembering
+            nodes: list[int] = []
+            n = top
+            while True:
+                nodes.append(n)
+                nxt = self._bare_end(n, end, use_labels)
+                if nxt is None:
+                    break
+                n = nxt
+            return tuple(nodes[-need:]), len(nodes) > need
+        walked: list[int] = []
+        n = top
+        while True:
+            hit = memo.get(n)
+            if hit is not None:
+                known, length = hit
+                break
+            nxt = self._bare_end(n, end, use_labels)
+            if nxt is None:
+                known, length = (n,), 1
+                break
+            walked.append(n)
+            n = nxt
+        # Remember the chain for every node walked: its last _CHAIN_KEPT nodes and its length
+        # (the nodes far from the chain's end share one tuple, stored at C speed).
+        kept = (*walked, *known)[-_CHAIN_KEPT:]
+        far = max(0, len(walked) + length - _CHAIN_KEPT + 1)
+        memo.update(zip(walked[:far], zip(repeat(kept), range(len(walked) + length, 0, -1)), strict=False))
+        for i in range(far, len(walked)):
+            memo[walked[i]] = ((*walked[i:], *known), len(walked) - i + length)
+        if walked:
+            known, length = memo[top]
+        return known[-need:], length > need
+
+    def _bare_end(self, n: int, end: int, use_labels: bool) -> int | None:
+        """The argument operation ``n`` writes bare at its start (end 0) or end (-1), if that is an
+        operation (not a name): where _parts would start (end) with it."""
+        op, args = self.ops[n], self.args[n]
+        if not op.symbol or (end == 0 and len(args) == 1):  # a function writes its name and "(" first, ")" last
+            return None
+        a = args[end]
+        if a < self.n_leaves or (use_labels and a in self.labels):
+            return None
+        pa = self.ops[a].precedence
+        if len(args) == 1:
+            return None if pa <= UNARY else a
+        wrapped = _left_wrapped(op.precedence, pa) if end == 0 else _right_wrapped(op.precedence, pa)
+        return None if wrapped else a
+
+    @cached_property
+    def _chains(self) -> dict:
+        """_chain's memory: for each direction, node → (the chain's last nodes, its length)."""
+        return {}
 
     def _unknown_message(self, name: str) -> str:
         """Why ``name`` is not one of the formula's variables, with a suggestion."""
@@ -340,6 +451,23 @@ class Graph:
     @staticmethod
     def _wrapped(node: int, parenthesize: bool) -> list:
         return ["(", node, ")"] if parenthesize else [node]
+
+
+def _left_wrapped(p: int, pa: int) -> bool:
+    """Whether an operator of precedence ``p`` wraps its left argument (of precedence ``pa``) in parentheses."""
+    return pa < p or (p == POWER and pa == POWER)
+
+
+def _right_wrapped(p: int, pb: int) -> bool:
+    """The same for the right argument; a negation there is wrapped too: x + (-y), not x + -y."""
+    return pb < p or (pb == p and p != POWER) or pb == UNARY
+
+
+class _Word(str):
+    """A name in Graph.expression's pieces (a variable, constant, statement or function name),
+    as opposed to an operator or a parenthesis: a cut text ends and starts at the latter."""
+
+    __slots__ = ()
 
 
 def _names(names: list[str]) -> str:

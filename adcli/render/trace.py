@@ -113,6 +113,9 @@ class Section:
     tail: list[Row] = field(default_factory=list)
     omitted: int = 0
     note: str = ""
+    spread: int | None = None  # the first of the columns, one per variable, a narrow table may leave out
+    keep_columns: bool = False  # --full: the terminal shows them all, however wide
+    columns_omitted: int = 0  # how many of those the rich table left out
 
     @property
     def total(self) -> int:
@@ -351,7 +354,9 @@ def tangent_section(result: Result, full: bool) -> Section:
     headers = [(Word("tangent rule"),), (Word("local partials filled in"),)]
     headers += [("∂", Sym("i"), "/∂", Name(name)) for name in tangents]
     right = [False, False] + [True] * len(tangents)
-    return _section("tangent trace (forward mode)", headers, right, n_in + n_ops + 1, row, full)
+    section = _section("tangent trace (forward mode)", headers, right, n_in + n_ops + 1, row, full)
+    section.spread, section.keep_columns = 2, full  # --full shows every tangent column, however wide
+    return section
 
 
 def _filled_term(graph: Graph, node: int, k: int, p: float) -> tuple[bool, list]:
@@ -727,8 +732,13 @@ def _rows(section: Section) -> list[Row | None]:
 
 def _caption(section: Section) -> str:
     parts = []
-    if section.omitted:
-        parts.append(f"{section.omitted:,} of {section.total:,} rows left out (--full shows them all)")
+    rows = f"{section.omitted:,} of {section.total:,} rows" if section.omitted else ""
+    if section.columns_omitted:
+        spread = len(section.headers) - (section.spread or 0)
+        columns = f"{section.columns_omitted:,} of {spread:,} tangent columns"
+        parts.append(f"{rows}{' and ' * bool(rows)}{columns} left out (--full shows them all)")
+    elif rows:
+        parts.append(f"{rows} left out (--full shows them all)")
     if section.note:
         parts.append(section.note)
     return "; ".join(parts)
@@ -780,27 +790,84 @@ def markdown(result: Result, secs: list[Section], gradient: bool, digits: int | 
     return "\n".join(lines) + "\n"
 
 
+LATEX_SPREAD = 2, 3  # tangent columns in a LaTeX tangent trace's first table, and in each one continuing it
+LATEX_SOURCE = 24  # source text longer than this wraps, in a column a quarter of the line wide
+
+
 def latex(result: Result, secs: list[Section], gradient: bool, digits: int | None = None) -> str:
-    """The trace as LaTeX tabular environments (plain LaTeX, no packages needed; ASCII only)."""
+    """The trace as LaTeX tabular environments (plain LaTeX, no packages needed; ASCII only).
+
+    Each table is set in \\small with narrower gaps between columns, so that at the default
+    digits it fits the text width of a standard page (article, 345pt); long source text wraps
+    in a paragraph column; tangent columns past the first LATEX_SPREAD continue in tables of
+    their own, each row named by its tangent (v̇ᵢ).
+    """
     text, rest = _heading(result, gradient, digits)
     lines = [f"% adcli trace of {latex_text(text)}{latex_text(rest)}".replace("\n", " ")]
     for s in secs:
-        lines += [
-            "",
-            f"% {s.title}",
-            r"\begin{tabular}{" + "".join("r" if r else "l" for r in s.right) + "}",
-            r"\hline",
-        ]
-        lines.append(" & ".join(_latex_cell(h, digits) for h in s.headers) + r" \\")
-        lines.append(r"\hline")
-        for row in _rows(s):
-            cells = [r"$\vdots$"] * len(s.headers) if row is None else [_latex_cell(c, digits) for c in row[0]]
-            lines.append(" & ".join(cells) + r" \\")
-        lines += [r"\hline", r"\end{tabular}"]
+        n = len(s.headers)
+        spread = s.spread  # --full or not, the tangent columns go in pieces to fit the page
+        if spread is None or n - spread <= LATEX_SPREAD[0]:
+            parts = [(s.title, list(range(n)), False)]
+        else:
+            first, more = LATEX_SPREAD
+            parts = [(s.title, list(range(spread + first)), False)]
+            for start in range(spread + first, n, more):
+                parts.append((f"{s.title}, continued", list(range(start, min(start + more, n))), True))
+        for title, columns, named in parts:
+            lines += ["", f"% {title}", *_latex_table(s, columns, named, digits)]
         caption = _caption(s)
         if caption:
             lines += [r"\\[2pt]", r"{\small " + latex_text(caption) + "}"]
     return "\n".join(lines) + "\n"
+
+
+def _latex_table(s: Section, columns: list[int], named: bool, digits: int | None) -> list[str]:
+    """One tabular of a section's ``columns``; ``named`` puts each row's tangent (the rule's left side) first."""
+    rows = _rows(s)
+    spec = []
+    for c in ([None] if named else []) + columns:
+        if c is None:
+            spec.append("l")
+        elif (
+            not s.right[c]
+            and _is_source(s, c)
+            and any(row is not None and len(cell_text(row[0][c], digits)) > LATEX_SOURCE for row in rows)
+        ):
+            spec.append(r"p{0.25\linewidth}")
+        else:
+            spec.append("r" if s.right[c] else "l")
+
+    def cells(row: Row | None, header: bool = False) -> list[str]:
+        source = s.headers if header else (row[0] if row is not None else None)
+        out = []
+        if named:
+            if header:
+                out.append("")
+            elif source is None:
+                out.append(r"$\vdots$")
+            else:
+                lhs = source[0]
+                out.append(_latex_cell(tuple(lhs[: lhs.index(" = ")]) if " = " in lhs else lhs, digits))
+        for c in columns:
+            if source is None:
+                out.append(r"$\vdots$")
+            elif spec[len(out)].startswith("p"):
+                out.append(r"\raggedright " + _latex_cell(source[c], digits))
+            else:
+                out.append(_latex_cell(source[c], digits))
+        return out
+
+    lines = [
+        r"\begingroup\small\setlength{\tabcolsep}{3pt}\noindent",
+        r"\begin{tabular}{" + "".join(spec) + "}",
+        r"\hline",
+        " & ".join(cells(None, header=True)) + r" \\",
+        r"\hline",
+    ]
+    lines += [" & ".join(cells(row)) + r" \\" for row in rows]
+    lines += [r"\hline", r"\end{tabular}", r"\endgroup"]
+    return lines
 
 
 # rich: the terminal, and SVG through rich's export.
@@ -809,14 +876,54 @@ def latex(result: Result, secs: list[Section], gradient: bool, digits: int | Non
 def rich_tables(secs: list[Section], digits: int | None, width: int) -> list:
     """One rich Table per section, laid out for ``width`` columns by render_text.fit.
 
-    Cells wrap at spaces and fold long words, but never a number: a table that cannot fit
-    with its numbers whole is drawn wider than ``width``. Print it with crop=False.
+    Cells wrap at spaces, over two lines at most, and never split a number; source text
+    is cut short if need be. Where the tangent columns (one per variable) cannot all fit,
+    the first and the last are kept around a column of "⋯", as long traces keep their
+    first and last rows. A table that cannot fit with its numbers whole is drawn wider
+    than ``width``. Print it with crop=False.
     """
+    from dataclasses import replace
+
+    from .text import fit
+
+    def fitted(s: Section, keep: list[int | None]) -> Any:
+        shorten = [k for k, c in enumerate(keep) if c is not None and _is_source(s, c)]
+        return fit(_rich_table(s, digits, keep), width, shorten)
+
+    tables = []
+    for s in secs:
+        n = len(s.headers)
+        table = fitted(s, list(range(n)))
+        source = [c for c in range(n) if _is_source(s, c)]
+        if source and (table.width or 0) > width:  # too narrow even with the source text cut short
+            trial = replace(s, note="; ".join(filter(None, [s.note, "the formula column is left out at this width"])))
+            narrower = fitted(trial, [c for c in range(n) if c not in source])
+            if (narrower.width or 0) <= width:
+                table = narrower
+        if s.spread is not None and not s.keep_columns and n - s.spread > 1 and (table.width or 0) > width:
+            spread = list(range(s.spread, n))
+            for count in range(len(spread) - 1, 0, -1):  # fewer tangent columns, until the table fits
+                head = (count + 1) // 2
+                kept = [*spread[:head], None, *spread[len(spread) - (count - head) :]]
+                trial = replace(s, columns_omitted=len(spread) - count)
+                table = fitted(trial, [*range(s.spread), *kept])
+                if (table.width or 0) <= width:
+                    break
+        tables.append(table)
+    return tables
+
+
+def _is_source(section: Section, column: int) -> bool:
+    """Whether a column holds the formula's source text (which may be cut short, unlike maths)."""
+    rows = [row for row in _rows(section) if row is not None]
+    return bool(rows) and all(all(isinstance(p, Code) for p in row[0][column]) for row in rows)
+
+
+def _rich_table(s: Section, digits: int | None, keep: list[int | None]) -> Any:
+    """A section as a rich Table of the columns in ``keep`` (None: a column of "⋯" for those left out)."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
-
-    from .text import fit
 
     def text(cell: Cell) -> Text:
         out = Text()
@@ -824,28 +931,30 @@ def rich_tables(secs: list[Section], digits: int | None, width: int) -> list:
             out.append(plain(piece, digits), style="cyan" if isinstance(piece, Code) else "")
         return out
 
-    tables = []
-    for s in secs:
-        table = Table(
-            title=s.title,
-            title_justify="left",
-            title_style="bold",
-            caption=_caption(s) or None,
-            caption_justify="left",
-            caption_style="dim",
-            box=box.SIMPLE_HEAD,
-            pad_edge=False,
-            header_style="bold",
-        )
-        for header, right in zip(s.headers, s.right, strict=True):
-            table.add_column(text(header), justify="right" if right else "left", overflow="fold")
-        for row in _rows(s):
-            if row is None:
-                table.add_row(*["⋮"] * len(s.headers), style="dim")
-            else:
-                table.add_row(*(text(c) for c in row[0]), style="bold" if row[1] == "result" else None)
-        tables.append(fit(table, width))
-    return tables
+    table = Table(
+        title=s.title,
+        title_justify="left",
+        title_style="bold",
+        caption=_caption(s) or None,
+        caption_justify="left",
+        caption_style="dim",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        header_style="bold",
+    )
+    for c in keep:
+        if c is None:
+            table.add_column("⋯", justify="center")
+        else:
+            table.add_column(text(s.headers[c]), justify="right" if s.right[c] else "left", overflow="fold")
+    for row in _rows(s):
+        if row is None:
+            table.add_row(*["⋮"] * len(keep), style="dim")
+        else:
+            cells = row[0]
+            shown = [Text("⋯", style="dim") if c is None else text(cells[c]) for c in keep]
+            table.add_row(*shown, style="bold" if row[1] == "result" else None)
+    return table
 
 
 def print_rich(console: Any, secs: list[Section], digits: int | None, summary: list[tuple[str, str]]) -> None:
@@ -898,8 +1007,63 @@ def plain_tables(secs: list[Section], digits: int | None, summary: list[tuple[st
     return "\n".join(out) + "\n"
 
 
+# The SVG: text in the reader's own monospace fonts (nothing fetched from the web), every word
+# placed at its column, so the columns align whatever font a renderer picks.
+SVG_FONTS = "'DejaVu Sans Mono', 'Liberation Mono', Menlo, Consolas, 'Courier New', monospace"
+SVG_SIZE, SVG_ADVANCE, SVG_LINE, SVG_MARGIN = 14, 8.4, 19, 12  # font size, column and line in px
+
+
+def svg_document(lines: list, width: int, title: str) -> str:
+    """Lines of rich Segments as an SVG picture: a dark panel, a title, and a <text> per line with
+    each word in a <tspan> at x = column × SVG_ADVANCE (colours from rich's SVG theme)."""
+    from html import escape
+
+    from rich.cells import cell_len
+    from rich.terminal_theme import SVG_EXPORT_THEME as theme
+
+    def colour(triplet: Any) -> str:
+        return "#{:02x}{:02x}{:02x}".format(*triplet)
+
+    foreground = colour(theme.foreground_color)
+    top = SVG_MARGIN + 2 * SVG_LINE  # room for the title
+    wide = round(2 * SVG_MARGIN + width * SVG_ADVANCE)
+    high = round(top + len(lines) * SVG_LINE + SVG_MARGIN)
+    room = int((wide - 2 * SVG_MARGIN) / (0.58 * 14))  # title characters that fit, about
+    heading = title if len(title) <= room else title[: max(room - 1, 1)] + "…"
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{wide}" height="{high}" viewBox="0 0 {wide} {high}">',
+        f'<rect width="{wide}" height="{high}" rx="8" fill="{colour(theme.background_color)}"/>',
+        f'<text x="{SVG_MARGIN}" y="{SVG_MARGIN + SVG_LINE}" fill="{foreground}" font-family="sans-serif" '
+        f'font-size="14" font-weight="bold">{escape(heading)}</text>',
+        f'<g font-family="{SVG_FONTS}" font-size="{SVG_SIZE}" fill="{foreground}" xml:space="preserve">',
+    ]
+    for row, segments in enumerate(lines):
+        words = []
+        column = 0
+        for segment in segments:
+            text, style = segment.text, segment.style
+            attributes = ""
+            if style is not None:
+                if style.color is not None and not style.color.is_default:
+                    attributes += f' fill="{colour(style.color.get_truecolor(theme))}"'
+                if style.bold:
+                    attributes += ' font-weight="bold"'
+                if style.dim:
+                    attributes += ' opacity="0.6"'
+            for match in re.finditer(r"\S+", text):
+                x = SVG_MARGIN + (column + cell_len(text[: match.start()])) * SVG_ADVANCE
+                # The space after each word is not drawn where it matters (the next word has its own x);
+                # it keeps the text readable when copied out of the picture.
+                words.append(f'<tspan x="{x:g}"{attributes}>{escape(match.group(0))} </tspan>')
+            column += cell_len(text)
+        if words:
+            out.append(f'<text y="{top + row * SVG_LINE + SVG_SIZE}">{"".join(words)}</text>')
+    out += ["</g>", "</svg>"]
+    return "\n".join(out) + "\n"
+
+
 def save_svg(path: str, secs: list[Section], digits: int | None, summary: list[tuple[str, str]], title: str) -> None:
-    """Write the rendered tables as SVG (rich's export), as wide as the tables need, 40 to 160 columns
+    """Write the rendered tables as an SVG picture, as wide as the tables need, 40 to 160 columns
     (wider only if the numbers need it)."""
     from rich.console import Console
 
@@ -909,17 +1073,18 @@ def save_svg(path: str, secs: list[Section], digits: int | None, summary: list[t
     tables = rich_tables(secs, digits, 160) + ([summary_table(summary)] if summary else [])
     probe = Console(file=io.StringIO(), width=160)
     width = min(max([40, *(probe.measure(t).maximum for t in tables)]), 160)
-    tables = [fit(t, width) for t in tables]
+    tables = rich_tables(secs, digits, width) + ([fit(summary_table(summary), width)] if summary else [])
     # A table that needs more than 160 columns to keep its numbers whole is drawn wider: so is the picture.
     width = max(width, *(t.width or 0 for t in tables))
-    console = Console(file=io.StringIO(), record=True, width=width, force_terminal=True, highlight=False)
-    for table in tables:
-        console.print(table, crop=False)
+    console = Console(file=io.StringIO(), width=width, force_terminal=True, highlight=False, color_system="truecolor")
+    lines = [line for table in tables for line in console.render_lines(table, console.options, pad=False)]
+    svg = svg_document(lines, width, title)
     if path == "-":  # standard output, the SVG alone
-        sys.stdout.write(console.export_svg(title=title))
+        sys.stdout.write(svg)
         return
     try:
-        console.save_svg(path, title=title)
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(svg)
     except OSError as error:
         raise AdcliError(f"cannot write the SVG file '{path}': {error.strerror or error}") from None
 
