@@ -147,9 +147,7 @@ _EPILOG_MINIMIZE = """\b
 Examples:
   adcli minimize "100*(y-x^2)^2 + (1-x)^2" --from x=-1.2,y=1
   adcli minimize "(x-1)^2 + 10*(y+2)^2" --from x=0,y=0 --method gd --lr 0.05 --trace --every 10
-  adcli minimize "x^2 + y^2 + z" --from x=1,y=1 --at z=3 --method trust
   adcli minimize "(x-2)^2 + (y-2)^2" --from x=0,y=0 --bounds x=0:1 --json | jq .end
-  adcli minimize @rosenbrock100.txt --from @start.json --method lbfgs --plot path.svg
 """
 
 
@@ -286,11 +284,9 @@ def _plot_minimize(path: str, graph, objective, outcome) -> None:
 
 _EPILOG_FIT = """\b
 Examples:
-  adcli fit "a*x + b" --data points.csv --params a=0,b=0 --target y
-  adcli fit "w*x + b" --data labels.csv --params w=0,b=0 --target label --loss logistic --method trust
-  adcli fit "a*exp(-k*t) - y" --data decay.csv --params a=1,k=0.1 --method trust --json
-  adcli fit "a*x + b" --data big.csv --params a=0,b=0 --target y --method sgd --batch 64 --epochs 20 --seed 1
-  adcli fit "a*x + b" --data points.csv --params a=0,b=0 --target y --loss "abs(prediction - target)"
+  cat line.csv | adcli fit "a*x + b" --data - --params a=0,b=0 --target y
+  adcli fit "w*x + b" --data labels.csv --params w=0,b=0 --target label --loss logistic --json > fit.json
+  adcli fit "a*x + b" --data big.csv --params a=0,b=0 --target y --method sgd --batch 64 --seed 1 | tail -3
 """
 
 

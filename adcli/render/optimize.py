@@ -168,7 +168,8 @@ def text_chart(values: list[float], width: int = 60, height: int = 8, label: str
         tick = top if row == height else bottom if row == 1 else ""
         lines.append(f"{tick:>{pad}} │{''.join(cells).rstrip()}")
     axis = f"{'':>{pad}} └{'─' * width}"
-    steps = f"{'':>{pad}}  step 0{f'step {n - 1}':>{max(0, width - 6)}}"
+    last = f"step {n - 1}"
+    steps = f"{'':>{pad}}  step 0{last:>{max(len(last) + 1, width - 6)}}"
     scale = " (log scale)" if log else ""
     return f"{label} over the steps{scale}\n" + "\n".join(lines) + f"\n{axis}\n{steps}\n"
 
