@@ -625,4 +625,5 @@ def main() -> None:
     sys.exit(code)
 
 
-from . import derivatives, taylor  # noqa: E402, F401  (they register jacobian, hessian, jvp, vjp, check, deriv)
+# They register jacobian, hessian, jvp, vjp, check; minimize, fit; deriv.
+from . import derivatives, optimize, taylor  # noqa: E402, F401

@@ -108,6 +108,36 @@ def complete_columns(ctx: click.Context, param: click.Parameter, incomplete: str
     ]
 
 
+def complete_data_columns(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """``fit --target`` values: the columns of the --data file's header that are not variables of MODEL."""
+    path = ctx.params.get("data")
+    if not isinstance(path, str) or path == "-" or not Path(path).is_file():
+        return []
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            header = handle.readline(_MAX_FILE)
+    except (OSError, UnicodeDecodeError):
+        return []
+    if header.lstrip().startswith("{"):
+        names = list(dict.fromkeys(re.findall(r'"([A-Za-z_][A-Za-z0-9_]*)"\s*:', header)))
+    else:
+        names = [name.strip() for name in header.split(",")]
+    expr = _argument(ctx, "model")
+    variables: tuple[str, ...] = ()
+    if isinstance(expr, str) and expr.strip() and not expr.startswith(("@", "-")):
+        try:
+            from ..lang.parser import parse
+
+            variables = parse(expr).variables
+        except Exception:  # a partial formula: offer every column
+            variables = ()
+    return [
+        CompletionItem(name, help="column")
+        for name in names
+        if name and name not in variables and name.startswith(incomplete)
+    ]
+
+
 def complete_monomial(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """``deriv --mixed`` values: after the last ``*``, the variables of EXPR (``x^2*`` → ``x^2*y``)."""
     cut = incomplete.rfind("*") + 1
