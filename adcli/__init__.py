@@ -48,15 +48,26 @@ __all__ = [
     "ParseError",
     "PointError",
     "__version__",
+    "check",
     "derivatives",
+    "hessian",
+    "hvp",
+    "jacobian",
+    "jvp",
     "mixed_partial",
     "parse",
     "parse_point",
+    "vjp",
 ]
 
 # Imported on first use, so that the adcli script starts inside its own Ctrl-C handling
 # (adcli.cli.main) rather than while this package loads its parser.
 _LAZY = {"Graph": ".core.graph", "parse": ".lang.parser", "parse_point": ".lang.point"}
+# jacobian(graph, point, wrt=None, mode="auto"), hessian(graph, point, wrt=None),
+# hvp(graph, point, direction), jvp(graph, point, direction), vjp(graph, point, weights)
+# and check(graph, point, against=None, rtol=1e-6, atol=1e-9): the engines' own functions.
+_LAZY |= {name: ".engines.derivatives" for name in ("jacobian", "hessian", "hvp", "jvp", "vjp")}
+_LAZY["check"] = ".engines.check"
 
 
 def __getattr__(name: str) -> Any:

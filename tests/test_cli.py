@@ -9,6 +9,7 @@ import shlex
 import subprocess
 import sys
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -49,7 +50,7 @@ def _examples(text: str) -> list[str]:
     return examples
 
 
-COMMANDS = sorted(cli.commands)
+COMMANDS = sorted(cli.list_commands(click.Context(cli)))
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])
@@ -64,7 +65,7 @@ def test_help_has_a_description_and_examples(command):
     assert all("adcli" in e for e in examples)
     if command is not None:
         assert any(f"adcli {command}" in e for e in examples)
-        assert cli.commands[command].get_short_help_str(limit=45).rstrip(".") != ""
+        assert cli.get_command(click.Context(cli), command).get_short_help_str(limit=45).rstrip(".") != ""
 
 
 def _runnable_examples():
@@ -153,7 +154,10 @@ def test_functions_follows_the_table(monkeypatch):
         (["grd", "x"], "No such command 'grd'. Did you mean 'grad'?"),
         (["fucntions"], "No such command 'fucntions'. Did you mean 'functions'?"),
         (["evl", "x"], "Did you mean 'eval'?"),
-        (["frobnicate"], "No such command 'frobnicate'. Commands: " + ", ".join(sorted(cli.commands)) + "."),
+        (
+            ["frobnicate"],
+            "No such command 'frobnicate'. Commands: " + ", ".join(sorted(cli.list_commands(click.Context(cli)))) + ".",
+        ),
         (["grad", "x", "--mdoe", "forward"], "No such option '--mdoe'"),
         (["grad", "x", "--at", "x=1", "--jsno"], "No such option '--jsno'"),
         (["grad", "x", "--mode", "forwrd"], "'forwrd' is not one of 'reverse', 'forward'"),

@@ -22,6 +22,7 @@ import sys
 import time
 from pathlib import Path
 
+import click
 import pytest
 
 import adcli
@@ -232,7 +233,11 @@ ALL = ["bash", "zsh", "fish"]
 
 @pytest.mark.parametrize("shell", ALL)
 def test_subcommands(shell, sandbox):
-    assert candidates(shell, sandbox, "adcli ") == set(cli.commands) >= {"grad", "eval", "functions", "completion"}
+    assert (
+        candidates(shell, sandbox, "adcli ")
+        == set(cli.list_commands(click.Context(cli)))
+        >= {"grad", "eval", "functions", "completion"}
+    )
 
 
 @pytest.mark.parametrize("shell", ALL)
@@ -248,7 +253,7 @@ def test_mode_values(shell, sandbox):
 @pytest.mark.parametrize("shell", ALL)
 @pytest.mark.parametrize("command", ["grad", "eval", "graph"])
 def test_format_values(shell, sandbox, command):
-    option = next(p for p in cli.commands[command].params if "--format" in p.opts)
+    option = next(p for p in cli.get_command(click.Context(cli), command).params if "--format" in p.opts)
     assert len(option.type.choices) >= 2
     assert candidates(shell, sandbox, f"adcli {command} x --format ") == set(option.type.choices)
 

@@ -168,8 +168,34 @@ def _completer(name: str):
     return complete
 
 
+# Commands defined in modules of their own, imported only when one of them runs, is
+# completed or is listed (click's lazy-loading group pattern): start-up pays for none.
+_LAZY_COMMANDS = {
+    "check": "derivatives",
+    "deriv": "taylor",
+    "fit": "optimize",
+    "hessian": "derivatives",
+    "jacobian": "derivatives",
+    "jvp": "derivatives",
+    "minimize": "optimize",
+    "vjp": "derivatives",
+}
+
+
 class AdcliGroup(click.Group):
-    """click.Group that names the nearest command when one is mistyped (click < 8.4 does not)."""
+    """click.Group that names the nearest command when one is mistyped (click < 8.4 does not)
+    and loads the commands of _LAZY_COMMANDS on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str):
+        module = _LAZY_COMMANDS.get(cmd_name)
+        if module is not None and cmd_name not in self.commands:
+            from importlib import import_module
+
+            import_module(f"{__package__}.{module}")  # its @cli.command decorators register it
+        return super().get_command(ctx, cmd_name)
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
         name = args[0] if args else ""
@@ -623,7 +649,3 @@ def main() -> None:
         click.echo(f"error: internal error ({type(error).__name__}: {error}); please report it", err=True)
         code = EvaluationError.exit_code
     sys.exit(code)
-
-
-# They register jacobian, hessian, jvp, vjp, check; minimize, fit; deriv.
-from . import derivatives, optimize, taylor  # noqa: E402, F401
