@@ -144,6 +144,8 @@ class Graph:
     @cached_property
     def unused_statements(self) -> list[str]:
         """Named statements no output uses: likely a slip (a line that was meant to go on)."""
+        if not self.named:  # the common formula: nothing to look for
+            return []
         needed = self.needed
         return [name for name, node in self.named.items() if not needed[node]]
 
