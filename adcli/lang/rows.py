@@ -143,17 +143,21 @@ class RowReader:
             raise PointError(f"{self.source}, line {self.line}: {problem}")
         self.numeric = [i for i, name in enumerate(self.columns) if name in set(self.names)]
         self.kept_at = [self.columns.index(name) for name in self.keep]
+        yield from self._chunks(self._csv_fast, self._csv_slow)
+
+    def _chunks(self, fast, slow) -> Iterator[Chunk]:
+        """Chunks of lines: each read at C speed by ``fast``, or line by line by ``slow`` if it refuses."""
         while True:
             lines = self._lines()
             if not lines:
                 return
             start = self.line + 1
             self.line += len(lines)
-            chunk = self._csv_fast(lines, start)
+            chunk = fast(lines, start)
             if chunk is not None:
                 yield chunk
             else:
-                yield from self._csv_slow(lines, start)
+                yield from slow(lines, start)
 
     def _csv_fast(self, lines: list[bytes], start: int) -> Chunk | None:
         """The whole chunk at C speed, or None if anything in it needs a closer look."""
@@ -224,17 +228,7 @@ class RowReader:
         import orjson
 
         self._loads = orjson.loads
-        while True:
-            lines = self._lines()
-            if not lines:
-                return
-            start = self.line + 1
-            self.line += len(lines)
-            chunk = self._jsonl_fast(lines, start)
-            if chunk is not None:
-                yield chunk
-            else:
-                yield from self._jsonl_slow(lines, start)
+        yield from self._chunks(self._jsonl_fast, self._jsonl_slow)
 
     def _jsonl_fast(self, lines: list[bytes], start: int) -> Chunk | None:
         if any(b"\\" in line for line in lines):  # an escape: the count of quotes below would not hold
