@@ -166,6 +166,9 @@ class Outcome:
         return self.reason == "diverged"
 
 
+KEPT = 10_000  # iterates (and values of f) kept at most; past that, every other one is dropped
+
+
 class _Recorder:
     """Keeps every ``every``-th iterate (and the last), f at all of them, and tells the progress display."""
 
@@ -175,13 +178,21 @@ class _Recorder:
         self.trace = trace
         self.path: list[Step] = []
         self.values: list[float] = []
+        self.stride = 1  # f is kept at every stride-th step
         self.last: Step | None = None
 
     def add(self, k: int, x: np.ndarray, f: float, gnorm: float, step: float) -> None:
         s = Step(k, x.tolist(), f, gnorm, step)
-        self.values.append(f)
+        if k % self.stride == 0:
+            self.values.append(f)
+            if len(self.values) > KEPT:  # memory stays bounded however many steps: every other one goes
+                self.values = self.values[::2]
+                self.stride *= 2
         if k % self.every == 0:
             self.path.append(s)
+            if len(self.path) > KEPT:
+                self.path = self.path[::2]
+                self.every *= 2
         self.last = s
         if self.progress is not None:
             self.progress(k, f, gnorm)

@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from ..errors import AdcliError, PointError
+from ..errors import AdcliError, PointError, kind_of
 from .point import _SPECIAL, constant_value
 
 
@@ -293,12 +293,16 @@ def _reject_constant(word: str):
     raise ValueError(f'{word} is not JSON; write it as the string "{word}"')
 
 
+class _Pairs(list):
+    """A JSON object's (key, value) pairs in order, told apart from a JSON array."""
+
+
 def _json_object(text: str) -> list[tuple[str, Any]]:
     try:
-        obj = json.loads(text, object_pairs_hook=list, parse_constant=_reject_constant)
+        obj = json.loads(text, object_pairs_hook=_Pairs, parse_constant=_reject_constant)
     except ValueError as error:
         raise PointError(f"not valid JSON: {error}") from None
-    if not isinstance(obj, list):
+    if not isinstance(obj, _Pairs):
         raise PointError('each line must be a JSON object such as {"x": 3, "y": 2}')
     return obj
 
@@ -306,7 +310,7 @@ def _json_object(text: str) -> list[tuple[str, Any]]:
 def _json_number(name: str, value: Any) -> float:
     """A JSON value by the rules of a JSON point: a number, or a string holding one ("pi/4", "NaN")."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise PointError(f"the value of '{name}' must be a number or a string holding one, not {value!r}")
+        raise PointError(f"the value of '{name}' must be a number or a string holding one, not {kind_of(value)}")
     if isinstance(value, str):
         return _SPECIAL[value] if value in _SPECIAL else constant_value(value, name)
     try:

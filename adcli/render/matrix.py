@@ -59,7 +59,7 @@ def write_matrix(corner: str, rows: list[str], columns: list[str], cells: list[l
     out = sys.stdout
     label_width = max(map(len, [corner, *rows]))
     if len(columns) <= ALIGN_COLUMNS:
-        widths = [max(len(name), *(len(row[j]) for row in cells)) for j, name in enumerate(columns)]
+        widths = [max([len(name), *(len(row[j]) for row in cells)]) for j, name in enumerate(columns)]
         out.write(
             "  ".join([corner.ljust(label_width), *(n.rjust(w) for n, w in zip(columns, widths, strict=True))]).rstrip()
             + "\n"
