@@ -452,7 +452,9 @@ OPERATIONS: tuple[Op, ...] = (
     # overflows for a subnormal a.
     _u("log2", ieee.log2, lambda a, v: recip2(a, _LN2), "recip2(a, log(2))", "base-2 logarithm"),
     _u("log10", ieee.log10, lambda a, v: recip2(a, _LN10), "recip2(a, log(10))", "base-10 logarithm"),
-    _u("sqrt", ieee.sqrt, lambda a, v: ieee.div(0.5, math.fabs(v)), "0.5/abs(v)", "square root"),  # +inf at -0 too
+    # 1/(2v) with v read as +0 at -0 (+inf there too), not 0.5/|v|: abs's kink would make
+    # sqrt'' at 0 the convention 0 where it is -inf.
+    _u("sqrt", ieee.sqrt, lambda a, v: recip(2.0 * v), "recip(2*v)", "square root"),
     _u("cbrt", math.cbrt, lambda a, v: ieee.div(1.0, 3.0 * (v * v)), "1/(3*v^2)", "cube root"),
     _u("abs", math.fabs, lambda a, v: ieee.sign(a), "sign(a)", "absolute value", (_at_zero, "0"), selects=True),
     _u("sign", ieee.sign, 0.0, "0", "-1, 0 or 1", (_at_zero, "0 across the jump")),
