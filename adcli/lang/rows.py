@@ -19,8 +19,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from ..errors import AdcliError, PointError, kind_of
-from .point import _SPECIAL, constant_value
+from ..errors import AdcliError, PointError
+from .point import _SPECIAL, _json_kind, constant_value
 
 
 class BadRow(AdcliError):
@@ -310,7 +310,7 @@ def _json_object(text: str) -> list[tuple[str, Any]]:
 def _json_number(name: str, value: Any) -> float:
     """A JSON value by the rules of a JSON point: a number, or a string holding one ("pi/4", "NaN")."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise PointError(f"the value of '{name}' must be a number or a string holding one, not {kind_of(value)}")
+        raise PointError(f"the value of '{name}' must be a number or a string holding one, not {_json_kind(value)}")
     if isinstance(value, str):
         return _SPECIAL[value] if value in _SPECIAL else constant_value(value, name)
     try:
