@@ -16,6 +16,14 @@ carries nothing, and a select (relu, min, abs, …) whose partial is 0 at a row 
 *nothing* at that row — not g·0, which is nan for an infinite g. Where a select may close
 an edge, each adjoint (or tangent) carries a mask of the rows it reached, and its
 unreached rows hold -0.0, the identity of IEEE addition, so sums are the scalar sums.
+Where an operation's value is nan in a row, every partial of it is nan in that row
+(primal.rules_at): the primal sweep notes such rows, once per operation and chunk.
+
+The rule operations that only IEEE-exact steps make up (recip, recip2, divsq, atand) are
+the scalar functions' own steps on arrays, bit for bit; those that call log, pow or hypot
+(powd, powlog, logbd, hypotd) are within an ulp or so of them, as numpy's libm functions
+are of Python's, and hand the rows where their fast formula cannot be trusted to the scalar
+function itself.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..core import ieee, ops
 from ..core.ops import BY_NAME, CONST, INPUT
 from ..errors import AdcliError, PointError
 from .primal import active_nodes
@@ -44,17 +53,44 @@ def _pow(x, y):
     return np.where(y == 2.0, x * x, np.power(x, y))  # a square is x·x, as ieee.pow
 
 
+def _arrays(*args) -> list[Array]:
+    """The arguments as float arrays of one shape (a constant argument is a Python float)."""
+    return np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in args))
+
+
+def _by_rows(out: Array, bad: Array, fn: Callable[..., float], *args: Array) -> Array:
+    """``out`` with the rows ``bad`` recomputed by the scalar table's own function, row by row:
+    where a vectorised formula cannot be trusted (an intermediate over- or underflowing, an edge)."""
+    rows = np.flatnonzero(bad)
+    if rows.size:
+        out = np.array(out, dtype=np.float64)  # a copy: the fast result may be a read-only view
+        columns = [a[rows].tolist() for a in args]
+        out[rows] = list(map(fn, *columns))
+    return out
+
+
+_MIN_NORMAL = ieee.MIN_NORMAL
+_SAFE = 2.0**1023  # below it a power that numpy and libm round an ulp apart cannot overflow in one and not the other
+_TWO53 = 2.0**53
+
+
 def _powd(x, y):
-    """b·a^(b-1), x + x for b = 2 and 0 for b = 0 (ops.d_pow_base)."""
-    return np.where(y == 2.0, x + x, np.where(y == 0.0, 0.0, y * np.power(x, y - 1.0)))
+    """b·a^(b-1), x + x for b = 2 and 0 for b = 0 (ops.d_pow_base): numpy where its hot path
+    applies, the scalar function in the rows it hands to its edge case."""
+    x, y = _arrays(x, y)
+    d = y - 1.0
+    p = np.power(x, d)
+    fast = (np.abs(p) >= 2.0 * _MIN_NORMAL) & (np.abs(p) < _SAFE) & (d + 1.0 == y) & (np.abs(y) < _TWO53)
+    out = np.where(y == 2.0, x + x, np.where(y == 0.0, 0.0, y * p))
+    return _by_rows(out, ~(fast | (y == 2.0) | (y == 0.0)), BY_NAME["powd"].value, x, y)
 
 
 def _floor(a):
-    return np.floor(a) + 0.0  # ieee.floor gives +0.0 for -0.0 and (-1, 0): a Python int made float
+    return np.floor(a)  # as ieee.floor: the sign of a zero is kept (floor(-0.0) = -0.0)
 
 
 def _ceil(a):
-    return np.ceil(a) + 0.0
+    return np.ceil(a)  # ceil(-0.5) = -0.0
 
 
 def _relu(a):
@@ -87,7 +123,97 @@ def _below(a, b):
 
 
 def _xlog(v, x):
+    """v·ln x, and 0 where v is 0 for a number x (ops.xlog)."""
     return np.where((v == 0.0) & (x == x), 0.0, v * np.log(x))
+
+
+def _ratio(n, *d):
+    """n/(d₁·d₂·…) as ieee.ratio: mantissas divided and exponents added apart, so the only
+    rounding into the subnormal range or to ±inf is the last; a zero, infinite or nan factor
+    falls back to plain IEEE arithmetic. The same operations as the scalar function: bit for bit."""
+    m, e = np.frexp(n)
+    plain = None
+    for x in d:
+        mx, ex = np.frexp(x)
+        special = (mx == 0.0) | ~np.isfinite(mx)
+        plain = special if plain is None else plain | special
+        m = m / mx
+        e = e - ex
+    out = np.ldexp(m, e)
+    if np.any(plain):
+        product = d[0]
+        for x in d[1:]:
+            product = product * x
+        out = np.where(plain, n / product, out)
+    return out
+
+
+def _divsq(a, b):
+    """a/b² (ops.over_square): v/b where v = a/b is a normal double, else without rounding a/b first."""
+    v = a / b
+    small = ~(np.abs(v) >= _MIN_NORMAL)
+    return np.where(small, _ratio(a, b, b), v / b) if small.any() else v / b
+
+
+def _scale(p, q):
+    """The binary exponent of the larger of |p| and |q| (ops._scale_of)."""
+    return np.frexp(np.maximum(np.abs(p), np.abs(q)))[1]
+
+
+def _atand(p, q):
+    """p/(p² + q²) by ops.atan_slope's own steps (scaled by a power of 2, exact): bit for bit."""
+    p, q = _arrays(p, q)
+    k = _scale(p, q)
+    ps, qs = np.ldexp(p, -k), np.ldexp(q, -k)
+    m, e = np.frexp(p)
+    out = np.ldexp(m / (ps * ps + qs * qs), e - 2 * k)
+    ap, aq = np.abs(p), np.abs(q)
+    out = np.where((p == 0.0) & (q == 0.0), np.nan, out)
+    out = np.where((ap == np.inf) | (aq == np.inf), np.where(ap == aq, np.nan, np.copysign(0.0, p)), out)
+    return np.where((p != p) | (q != q), np.nan, out)
+
+
+def _hypotd(p, q):
+    """p/hypot(p, q), 0 at the origin, by ops.hypot_slope's steps (numpy's hypot of the scaled pair)."""
+    p, q = _arrays(p, q)
+    k = _scale(p, q)
+    h = np.hypot(np.ldexp(p, -k), np.ldexp(q, -k))
+    m, e = np.frexp(p)
+    out = np.ldexp(m / h, e - k)
+    ap, aq = np.abs(p), np.abs(q)
+    out = np.where((p == 0.0) & (q == 0.0), 0.0, out)
+    out = np.where(aq == np.inf, np.copysign(0.0, p), out)
+    out = np.where(ap == np.inf, np.where(aq != np.inf, np.copysign(1.0, p), np.nan), out)
+    return np.where((p != p) | (q != q), np.nan, out)
+
+
+def _recip(a):
+    return 1.0 / (a + 0.0)  # ops.recip: -0 read as +0
+
+
+def _recip2(p, q):
+    return _ratio(1.0, p + 0.0, q)  # ops.recip2
+
+
+def _logbd(x, b):
+    """ln x/(b·ln² b), 0 where ln x = 0, ±inf at b = 0 (ops.log_base_slope)."""
+    lx = np.log(x)
+    lb = np.log(b)
+    out = _ratio(lx, b, lb, lb)
+    out = np.where(b == 0.0, np.where(lx == lx, np.copysign(np.inf, lx), np.nan), out)
+    return np.where(lx == 0.0, 0.0, out)
+
+
+def _powlog(x, y):
+    """x^y·ln x (ops.pow_log): v·ln x where its hot path applies, the scalar function in the other rows."""
+    x, y = _arrays(x, y)
+    v = _pow(x, y)
+    fast = (v >= 2.0 * _MIN_NORMAL) & (v < _SAFE) & (x > 0.0)
+    return _by_rows(v * np.log(x), ~fast, BY_NAME["powlog"].value, x, y)
+
+
+def _real(a, b):
+    return np.where(b == b, a, np.nan)  # ops.real: an adjoint, nan where the operation's value is nan
 
 
 def _divz(a, b):
@@ -152,8 +278,16 @@ VALUES: dict[str, Callable[..., Array]] = {
     "step": _step,
     "below": _below,
     "powd": _powd,
+    "powlog": _powlog,
     "xlog": _xlog,
+    "divsq": _divsq,
+    "atand": _atand,
+    "hypotd": _hypotd,
     "divz": _divz,
+    "recip": _recip,
+    "recip2": _recip2,
+    "logbd": _logbd,
+    "real": _real,
     "gate": _gate,
 }
 """Operation name -> its value on arrays; every operation of ops.BY_NAME has one."""
@@ -162,18 +296,48 @@ VALUES: dict[str, Callable[..., Array]] = {
 def _constant_exponent(name: str, c: float) -> Callable[[Array], Array] | float | None:
     """pow and powd with a constant exponent c, decided once: x·x, x + x, or one numpy call."""
     if name == "pow":
-        return np.square if c == 2.0 else (lambda x: np.power(x, c))
+        if c == 2.0:
+            return np.square
+        if c == 0.5:  # numpy takes x^0.5 as √x, which is -0 at -0 and nan at -inf: C's pow gives +0 and inf
+            return lambda x: np.where(x == -np.inf, np.inf, np.sqrt(x) + 0.0)
+        return lambda x: np.power(x, c)
     if name == "powd":
         if c == 2.0:
             return lambda x: x + x
         if c == 0.0:
             return 0.0
-        return lambda x: c * np.power(x, c - 1.0)
+        d = c - 1.0
+
+        def edge(x: float) -> float:
+            return ops.d_pow_base(x, c, math.nan)
+
+        if not (d + 1.0 == c and abs(c) < _TWO53):  # c - 1 rounded: every row is d_pow_base's edge case
+            return _mapped(edge)
+
+        def powd(x):
+            p = np.power(x, d)
+            a = np.abs(p)
+            return _by_rows(c * p, ~((a >= 2.0 * _MIN_NORMAL) & (a < _SAFE)), edge, x)
+
+        return powd
     return None
 
 
 def _where_reached(mask, x, fill):
     return np.where(mask, x, fill)
+
+
+def _nan_rows(v):
+    """The rows where an operation's value is nan, or None where there are none (the usual case):
+    one look over the value per operation and chunk, in the primal sweep, so the value need not be kept."""
+    return np.isnan(v) if np.isnan(v).any() else None
+
+
+def _nan_rule(g, rows, mask):
+    """g, and nan in ``rows`` (those the sweep reached): where the value is nan, every partial is nan."""
+    if rows is None:
+        return g
+    return np.where(rows if mask is None else rows & mask, np.nan, g)
 
 
 # The program: registers hold arrays (or floats, for constants); steps write registers.
@@ -287,31 +451,35 @@ def compile_batch(graph: Graph, wrt: Iterable[str] | None = None, mode: str = "r
     graph.require_one_output("a gradient" if gradient else "an evaluation")
     seeds = graph.variable_nodes(wrt) if gradient else []
     prog = Program(graph, tuple(graph.variables[s] for s in seeds), mode)
-    node = _primal(prog, graph)
+    active = (graph.varies if len(seeds) == graph.n_inputs else active_nodes(graph, seeds)) if seeds else None
+    node, nan_rows = _primal(prog, graph, active)
     prog.value = node[graph.output]
     keep = [prog.value]
     if seeds:
-        active = graph.varies if len(seeds) == graph.n_inputs else active_nodes(graph, seeds)
         partial = _partials(prog, graph, node)
         sweep = _reverse if mode == "reverse" else _forward
-        prog.gradient = sweep(prog, graph, seeds, active, partial)
+        prog.gradient = sweep(prog, graph, nan_rows, seeds, active, partial)
         prog.kinks = _kinks(prog, graph, node, seeds)
         keep += prog.gradient + prog.kinks
     prog.finish(keep)
     return prog
 
 
-def _primal(prog: Program, graph: Graph) -> list[int]:
-    """Registers of the nodes' values: inputs, constants, and every operation the output needs."""
+def _primal(prog: Program, graph: Graph, active: list[bool] | None) -> tuple[list[int], dict[int, int]]:
+    """Registers of the nodes' values: inputs, constants, and every operation the output needs;
+    and for each ``active`` operation, the register of the rows where its value is nan."""
     node = [prog.new() for _ in range(graph.n_inputs)]
     node += [prog.constant(c) for c in graph.const_values]
+    nan_rows: dict[int, int] = {}
     needed = graph.needed
     for i in range(graph.n_leaves, len(graph)):
         if not needed[i]:
             node.append(_NONE)
             continue
         node.append(prog.apply(graph.ops[i].name, tuple(node[a] for a in graph.args[i])))
-    return node
+        if active is not None and active[i] and not prog.is_constant(node[i]):
+            nan_rows[i] = prog.emit(_nan_rows, node[i])
+    return node, nan_rows
 
 
 def _partials(prog: Program, graph: Graph, node: list[int]) -> Callable[[int, int], int]:
@@ -382,8 +550,22 @@ def _result(prog: Program, found: _Sweep | None) -> int:
     return prog.emit(_where_reached, found.mask, found.reg, 0.0)
 
 
-def _reverse(prog: Program, graph: Graph, seeds: list[int], active: list[bool], partial) -> list[int]:
-    """The plain backward sweep (reverse.sweep): v̄ⱼ += v̄ᵢ·∂vᵢ/∂vⱼ from the output back."""
+# Operations whose value is nan wherever an argument is: a constant adjoint may pass through
+# them without its own look at their values (see _reverse).
+_PASSES_NAN = frozenset({"add", "sub", "neg", "mul", "div"})
+
+
+def _reverse(prog: Program, graph: Graph, nan_rows, seeds: list[int], active: list[bool], partial) -> list[int]:
+    """The plain backward sweep (reverse.sweep): v̄ⱼ += v̄ᵢ·∂vᵢ/∂vⱼ from the output back.
+
+    Where a value is nan every partial is nan (primal.rules_at): an adjoint that is an array
+    becomes nan in those rows, once per node. An adjoint still a constant (ȳ = 1 through sums
+    and constant factors) is left a constant, so its products stay folded: it is nan exactly
+    where the output is (every operation on its way passes a nan value on: `_PASSES_NAN`), so
+    the terms it makes with array partials, and the derivatives that are constants, take the
+    output's nan rows.
+    """
+    out_rows = nan_rows.get(graph.output)
     first = graph.n_leaves
     bar: dict[int, _Sweep] = {}
     if active[graph.output]:
@@ -393,17 +575,32 @@ def _reverse(prog: Program, graph: Graph, seeds: list[int], active: list[bool], 
         if g is None:
             continue
         op = graph.ops[i]
-        for k, j in enumerate(graph.flows[i - first][: len(graph.args[i])]):
-            if j < 0 or not active[j]:
-                continue
+        edges = [(k, j) for k, j in enumerate(graph.flows[i - first][: len(graph.args[i])]) if j >= 0 and active[j]]
+        constant = prog.is_constant(g.reg)
+        if edges and constant and op.name not in _PASSES_NAN:  # the reasoning above holds no further
+            if out_rows is not None:
+                g = _Sweep(prog.emit(_nan_rule, g.reg, out_rows, g.mask), g.mask)
+            constant = False
+        if edges and not constant and i in nan_rows:
+            g = _Sweep(prog.emit(_nan_rule, g.reg, nan_rows[i], g.mask), g.mask)
+        for k, j in edges:
             term = _term(prog, op.selects, g, partial(i, k))
             if term is not None:
+                if constant and out_rows is not None and not prog.is_constant(term.reg):
+                    term = _Sweep(prog.emit(_nan_rule, term.reg, out_rows, term.mask), term.mask)
                 _accumulate(prog, bar, j, term)
-    return [_result(prog, bar.get(s)) for s in seeds]
+    results = [_result(prog, bar.get(s)) for s in seeds]
+    if out_rows is None:
+        return results
+    return [
+        prog.emit(_nan_rule, r, out_rows, None) if prog.is_constant(r) and s in bar else r
+        for r, s in zip(results, seeds, strict=True)
+    ]
 
 
-def _forward(prog: Program, graph: Graph, seeds: list[int], active: list[bool], partial) -> list[int]:
-    """One tangent sweep per variable (forward.sweep), sharing the partials: v̇ᵢ = Σⱼ ∂vᵢ/∂vⱼ·v̇ⱼ."""
+def _forward(prog: Program, graph: Graph, nan_rows, seeds: list[int], active: list[bool], partial) -> list[int]:
+    """One tangent sweep per variable (forward.sweep), sharing the partials: v̇ᵢ = Σⱼ ∂vᵢ/∂vⱼ·v̇ⱼ,
+    nan in the rows where vᵢ is nan (every partial is nan there: primal.rules_at)."""
     from .forward import dependents
 
     first = graph.n_leaves
@@ -423,8 +620,9 @@ def _forward(prog: Program, graph: Graph, seeds: list[int], active: list[bool], 
                 term = _term(prog, op.selects, t, partial(i, k))
                 if term is not None:
                     _accumulate(prog, found, i, term)
-            if i in found:
-                dot[i] = found[i]
+            if i in found:  # where the value is nan, every partial is nan: so is the tangent
+                t = found[i]
+                dot[i] = _Sweep(prog.emit(_nan_rule, t.reg, nan_rows[i], t.mask), t.mask) if i in nan_rows else t
         out.append(_result(prog, dot.get(graph.output)))
     return out
 

@@ -17,7 +17,13 @@ of sin (cos(a)) and of cos (-sin(a)) close into the classical sin/cos pair, exp'
 (v) is the classical exp recurrence, and sinh/cosh, sigmoid and softplus close alike.
 A partial that is constant at the point (add's 1, x·3's 3, x/4's 1/4) makes a linear
 rule. Hand-written: the product and quotient convolutions, the square, a power with a
-constant exponent, exp(b·log a) for a variable exponent, and divz (hypot's rule).
+constant exponent, exp(b·log a) for a variable exponent, and divz (hypot's rule). The rule
+operations that keep first derivatives exact at the edges of the doubles (recip, recip2,
+logbd, powd, powlog) and logb take, past order 1, the series of the plain expression they
+equal (1/u by the quotient recurrence, log a / log b, ...).
+
+Where a node's value is nan every coefficient past it is nan, as every partial is in grad
+(primal.rules_at): log at -1 has no derivative of any order.
 
 Coefficient 1 is forward mode's tangent, bit for bit: the hand-written rules take it
 from the table's fast partials. Selects (relu below 0, min's larger argument, abs at 0)
@@ -49,7 +55,7 @@ MAX_ORDER = 1000
 # that would unfold for ever.
 _RULE_NODES = 64
 
-_NEG, _LOG, _MUL, _POW = (BY_NAME[name] for name in ("neg", "log", "mul", "pow"))
+_NEG, _LOG, _MUL, _POW, _DIV, _SUB = (BY_NAME[name] for name in ("neg", "log", "mul", "pow", "div", "sub"))
 
 # How each kind of node computes its coefficients, in words (the trace prints formulas).
 KINDS = {
@@ -61,6 +67,8 @@ KINDS = {
     "div": "the quotient recurrence",
     "powc": "a power with a constant exponent",
     "powv": "exp(b·log a): a variable exponent",
+    "same": "the series of the plain expression it equals (log(a, b) as log a / log b)",
+    "nan": "a value that is nan: every coefficient is nan",
     "rule": "the generic rule from the table's first derivative",
 }
 
@@ -103,6 +111,7 @@ class _Builder:
         self.pending: list[int] = []
         self.owner = -1
         self.prebuilt: dict[tuple, int] = {}  # pieces a node needs in its own round, made before it
+        self.start = -1  # the program's size when the graph operation being unfolded came in
 
     def _new(self, op, args, kind, value, origin=-1) -> int:
         p = self.p
@@ -135,6 +144,9 @@ class _Builder:
             return self.constant(op.value(*(p.values[a] for a in args)))
         if op is _NEG and self.owner >= 0 and p.ops[args[0]] is _NEG:  # in a rule, -(-u) is u: sigmoid's closes
             return p.args[args[0]][0]
+        if op is _NEG and self.owner >= 0 and p.ops[args[0]] is _MUL and p.is_const(p.args[args[0]][0]):
+            c, u = p.args[args[0]]  # -(c·u) is (-c)·u exactly: σ(-(2a)) in σ(2a)'s rule meets tanh's σ(-2a)
+            return self.apply(_MUL, (self.constant(-p.values[c]), u))
         key = (op.name, *args)
         node = p.interned.get(key)
         if node is not None:
@@ -147,6 +159,8 @@ class _Builder:
                 self.prebuilt[key] = self.apply(_MUL, (b, self.apply(_LOG, (a,))))
             elif p.values[a] == 0.0 and r != 2.0 and r == math.floor(r) and 0.0 <= r <= 1e6:
                 self.prebuilt[key] = self._integer_power(a, int(r))  # u₀ = 0: products, never ÷u₀
+        elif op.name in _EQUAL:
+            self.prebuilt[key] = _EQUAL[op.name](self, args)
         node = p.interned[key] = self._new(op, args, "rule", value)
         self.pending.append(node)
         return node
@@ -155,14 +169,21 @@ class _Builder:
         """Choose each pending node's kind and bring in the nodes its rule needs."""
         pending = self.pending
         owner = self.owner
-        while pending:
-            node = pending.pop(0)
-            before = len(self.p)
-            self.owner = node
-            self._unfold(node)
+        outermost = self.start < 0
+        if outermost:
+            self.start = len(self.p)
+        try:
+            while pending:
+                node = pending.pop(0)
+                self.owner = node
+                self._unfold(node)
+                self.owner = owner
+                if len(self.p) - self.start > _RULE_NODES:  # counted over all the rules one operation brings in
+                    raise AdcliError(f"the Taylor rule of {self.p.ops[node].name} does not close")
+        finally:
             self.owner = owner
-            if len(self.p) - before > _RULE_NODES:
-                raise AdcliError(f"the Taylor rule of {self.p.ops[node].name} does not close")
+            if outermost:
+                self.start = -1
 
     def _unfold(self, i: int) -> None:
         p = self.p
@@ -182,6 +203,10 @@ class _Builder:
             p.kinds[i] = "const"
             return
         name = op.name
+        if name in _EQUAL:
+            p.kinds[i] = "same"
+            p.partials[i] = (self.prebuilt[(name, *args)],)
+            return
         if name == "mul" and all(active):
             p.kinds[i] = "mul"
             return
@@ -259,6 +284,44 @@ class _Builder:
         return self.constant(1.0) if result < 0 else result
 
 
+def _equal_recip(b: _Builder, a: tuple[int, ...]) -> int:
+    return b.apply(_DIV, (b.constant(1.0), a[0]))  # 1/u: the quotient recurrence
+
+
+def _equal_recip2(b: _Builder, a: tuple[int, ...]) -> int:
+    return b.apply(_DIV, (b.constant(1.0), b.apply(_MUL, a)))  # 1/(p·q)
+
+
+def _equal_logb(b: _Builder, a: tuple[int, ...]) -> int:
+    return b.apply(_DIV, (b.apply(_LOG, (a[0],)), b.apply(_LOG, (a[1],))))  # ln x / ln b
+
+
+def _equal_logbd(b: _Builder, a: tuple[int, ...]) -> int:
+    lb = b.apply(_LOG, (a[1],))  # ln x / (b·ln² b)
+    return b.apply(_DIV, (b.apply(_LOG, (a[0],)), b.apply(_MUL, (a[1], b.apply(_POW, (lb, b.constant(2.0)))))))
+
+
+def _equal_powd(b: _Builder, a: tuple[int, ...]) -> int:
+    return b.apply(_MUL, (a[1], b.apply(_POW, (a[0], b.apply(_SUB, (a[1], b.constant(1.0)))))))  # b·a^(b-1)
+
+
+def _equal_powlog(b: _Builder, a: tuple[int, ...]) -> int:
+    return b.apply(_MUL, (b.apply(_POW, a), b.apply(_LOG, (a[0],))))  # a^b·ln a
+
+
+# Operations that keep a first derivative exact at the edges of the doubles (recip2 for 1/(a·b),
+# logbd, ...) or whose own rules would unfold far (powd's rule calls powd again): past order 1
+# their series is that of the plain expression they equal, made of the table's operations.
+_EQUAL: dict[str, Callable[[_Builder, tuple[int, ...]], int]] = {
+    "recip": _equal_recip,
+    "recip2": _equal_recip2,
+    "logb": _equal_logb,
+    "logbd": _equal_logbd,
+    "powd": _equal_powd,
+    "powlog": _equal_powlog,
+}
+
+
 def build(graph: Graph, values: list[float], seed: Mapping[int, float]) -> tuple[Program, list[int]]:
     """The program for ``graph`` at a point (its primal ``values``), seeded along ``seed``
     ({input node: direction}); and, for each graph node the output needs, its program node."""
@@ -294,11 +357,14 @@ def run(program: Program, seed_of: Mapping[int, float], order: int) -> list[list
     n = len(p)
     series: list[list[float]] = [[x] for x in p.values]
     zeros = [0.0] * order
+    nans = [math.nan] * order
     steps: list[tuple[list[float], Callable[[int], float]]] = []
     for i in range(n):
         kind = p.kinds[i]
         if kind == "const":
             series[i].extend(zeros)
+        elif kind != "input" and p.values[i] != p.values[i]:
+            series[i].extend(nans)  # where the value is nan, every derivative is (log at -1, inf - inf)
         elif kind == "input":
             series[i].extend([seed_of[i], *zeros[1:]] if order else [])
         else:
@@ -381,6 +447,9 @@ def _step(p: Program, i: int, series: list[list[float]]) -> Callable[[int], floa
             return ieee.div(s, k * u0)
 
         return power
+    if kind == "same":
+        src = series[p.partials[i][0]]
+        return lambda k: tangent() if k == 1 else src[k]
     if kind == "powv":
         q = series[p.partials[i][0]]  # b·log(a)
         jq = [0.0]
