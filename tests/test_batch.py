@@ -136,7 +136,8 @@ def test_where_a_value_is_nan_every_derivative_through_it_is_nan(mode):
     _, g = gradient_batch(one, {"x": np.array([1.0, 4.0])}, mode=mode)
     assert math.isnan(g["x"][0]) and g["x"][1] == 1.0
     # Through sums and constant factors (adjoints known before any row) and through a select.
-    for text in ("2*(x*y) + x - 3", "exp(x*y) + relu(y)", "-(x*y)/4 + min(x, 1)"):
+    texts = ("2*(x*y) + x - 3", "exp(x*y) + relu(y)", "-(x*y)/4 + min(x, 1)", "sin(x*y)^0 + x", "hypot(1/x, x*y) + x")
+    for text in texts:
         graph = adcli.parse(text)
         xs, ys = np.array([0.0, 1.0, 0.0, 2.0]), np.array([math.inf, 2.0, 1.0, math.nan])
         value, gradient = gradient_batch(graph, {"x": xs, "y": ys}, mode=mode)
@@ -144,6 +145,21 @@ def test_where_a_value_is_nan_every_derivative_through_it_is_nan(mode):
             want = graph.differentiate({"x": xs[r], "y": ys[r]}, mode, record=False)
             assert all(same_bits(float(gradient[n][r]), want.gradient[n]) for n in "xy"), (text, r)
         assert np.isnan(gradient["x"]).tolist() == [True, False, False, True]
+
+
+def test_the_operations_said_to_keep_nan_do():
+    """The reverse sweep looks for nan values only where an operation may drop a nan (pow, hypot):
+    every other operation a formula calls must be nan wherever an argument is."""
+    from adcli.engines.batch import _KEEPS_NAN
+
+    assert {"pow", "hypot"}.isdisjoint(_KEEPS_NAN) and set(BY_NAME) >= _KEEPS_NAN
+    for name in _KEEPS_NAN:
+        op = BY_NAME[name]
+        for other in EDGES:
+            for k in range(op.arity):
+                args = [other] * op.arity
+                args[k] = math.nan
+                assert math.isnan(op.value(*args)), (name, args)
 
 
 def test_floor_and_ceil_keep_the_sign_of_zero():

@@ -451,8 +451,11 @@ def compile_batch(graph: Graph, wrt: Iterable[str] | None = None, mode: str = "r
     graph.require_one_output("a gradient" if gradient else "an evaluation")
     seeds = graph.variable_nodes(wrt) if gradient else []
     prog = Program(graph, tuple(graph.variables[s] for s in seeds), mode)
-    active = (graph.varies if len(seeds) == graph.n_inputs else active_nodes(graph, seeds)) if seeds else None
-    node, nan_rows = _primal(prog, graph, active)
+    watch = None
+    if seeds:
+        active = graph.varies if len(seeds) == graph.n_inputs else active_nodes(graph, seeds)
+        watch = _watched(graph, active, mode)
+    node, nan_rows = _primal(prog, graph, watch)
     prog.value = node[graph.output]
     keep = [prog.value]
     if seeds:
@@ -465,9 +468,31 @@ def compile_batch(graph: Graph, wrt: Iterable[str] | None = None, mode: str = "r
     return prog
 
 
-def _primal(prog: Program, graph: Graph, active: list[bool] | None) -> tuple[list[int], dict[int, int]]:
+# The operations a formula may call whose value is nan wherever an argument is (all but pow,
+# 1^nan = nan^0 = 1, and hypot, hypot(inf, nan) = inf; tests/test_batch.py checks it).
+_KEEPS_NAN = frozenset(op.name for op in ops.OPERATIONS) - {"pow", "hypot"}
+
+
+def _watched(graph: Graph, active: list[bool], mode: str) -> list[bool]:
+    """The operations whose nan rows the sweep needs: in forward mode every active one; in reverse
+    mode the output and the arguments of an operation that may not pass a nan value on. Elsewhere
+    a nan value makes every operation above it nan up to the output, whose nan partials then
+    reach it as nan adjoints: its own nan partials change nothing (see _reverse)."""
+    if mode == "forward":
+        return active
+    watch = [False] * len(graph)
+    watch[graph.output] = active[graph.output]
+    needed, ops_ = graph.needed, graph.ops
+    for u in range(graph.n_leaves, len(graph)):
+        if needed[u] and ops_[u].name not in _KEEPS_NAN:
+            for a in graph.args[u]:
+                watch[a] = active[a]
+    return watch
+
+
+def _primal(prog: Program, graph: Graph, watch: list[bool] | None) -> tuple[list[int], dict[int, int]]:
     """Registers of the nodes' values: inputs, constants, and every operation the output needs;
-    and for each ``active`` operation, the register of the rows where its value is nan."""
+    and for each operation ``watch`` marks, the register of the rows where its value is nan."""
     node = [prog.new() for _ in range(graph.n_inputs)]
     node += [prog.constant(c) for c in graph.const_values]
     nan_rows: dict[int, int] = {}
@@ -477,7 +502,7 @@ def _primal(prog: Program, graph: Graph, active: list[bool] | None) -> tuple[lis
             node.append(_NONE)
             continue
         node.append(prog.apply(graph.ops[i].name, tuple(node[a] for a in graph.args[i])))
-        if active is not None and active[i] and not prog.is_constant(node[i]):
+        if watch is not None and watch[i] and not prog.is_constant(node[i]):
             nan_rows[i] = prog.emit(_nan_rows, node[i])
     return node, nan_rows
 
@@ -559,7 +584,8 @@ def _reverse(prog: Program, graph: Graph, nan_rows, seeds: list[int], active: li
     """The plain backward sweep (reverse.sweep): v̄ⱼ += v̄ᵢ·∂vᵢ/∂vⱼ from the output back.
 
     Where a value is nan every partial is nan (primal.rules_at): an adjoint that is an array
-    becomes nan in those rows, once per node. An adjoint still a constant (ȳ = 1 through sums
+    becomes nan in those rows, once per node `_watched` marks; at the others it already is.
+    An adjoint still a constant (ȳ = 1 through sums
     and constant factors) is left a constant, so its products stay folded: it is nan exactly
     where the output is (every operation on its way passes a nan value on: `_PASSES_NAN`), so
     the terms it makes with array partials, and the derivatives that are constants, take the
