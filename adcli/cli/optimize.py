@@ -30,7 +30,11 @@ def _shared(minibatch: bool):
             + ("sgd, and adam with --batch or --epochs: minibatch training. " if minibatch else "")
             + "Default: bfgs, or lbfgs with --bounds.",
         ),
-        click.option("--lr", type=float, help="Learning rate of gd, momentum, adam (and sgd). [default: 0.001]"),
+        click.option(
+            "--lr",
+            type=float,
+            help=f"Learning rate of gd, momentum, adam{' and sgd' if minibatch else ''}. [default: 0.001]",
+        ),
         click.option(
             "--steps", type=click.IntRange(0), default=10_000, show_default=True, help="The most steps (iterations)."
         ),
@@ -117,7 +121,7 @@ def _check_method(method: str, lr: float | None, bounds: Any) -> None:
     from ..engines.optimize import BOUNDED, OURS
 
     if lr is not None and method not in (*OURS, "sgd"):
-        raise click.UsageError(f"--lr goes with gd, momentum, adam and sgd; {method} chooses its own steps")
+        raise click.UsageError(f"--lr goes with gd, momentum and adam (and fit's sgd); {method} chooses its own steps")
     if lr is not None and not lr > 0:
         raise click.UsageError("--lr must be positive")
     if bounds and method not in BOUNDED:

@@ -250,7 +250,10 @@ def minimize(
         outside = np.flatnonzero((x < lower) | (x > upper))
         if outside.size:
             i = int(outside[0])
-            raise PointError(f"the start {objective.names[i]}={x[i]!r} is outside its bounds {lower[i]!r}:{upper[i]!r}")
+            raise PointError(
+                f"the start {objective.names[i]}={float(x[i])!r} is outside its bounds "
+                f"{float(lower[i])!r}:{float(upper[i])!r}"
+            )
     record = _Recorder(every, progress, trace)
     start = x.tolist()
     try:
