@@ -145,10 +145,19 @@ class Recorder:
         return builder.finish(nodes[-1])
 
 
-def record_adjoints(recorder: Recorder, graph: Graph, mapped: list[int], seeds: dict[int, Node], active: list[bool]):
+def record_adjoints(
+    recorder: Recorder,
+    graph: Graph,
+    mapped: list[int],
+    seeds: dict[int, Node],
+    active: list[bool],
+    nan_rule: bool = True,
+):
     """The backward sweep of ``graph`` as nodes of ``recorder``: each node's adjoint (None: zero).
 
     ``seeds`` gives the outputs' adjoints (ȳ = 1 for a gradient; weights for vᵀJ).
+    ``nan_rule`` wraps each adjoint in real(ḡ, v), nan where the value is: what engines run;
+    without it, the rules as people read them (adcli functions --second).
     """
     first = graph.n_leaves
     bar: list[Node] = [None] * len(graph)
@@ -160,7 +169,7 @@ def record_adjoints(recorder: Recorder, graph: Graph, mapped: list[int], seeds: 
             continue
         op, args = graph.ops[i], graph.args[i]
         fa, fb = graph.flows[i - first]
-        if fa >= 0 or fb >= 0:  # where the value is nan, so is every partial (as primal.rules_at)
+        if nan_rule and (fa >= 0 or fb >= 0):  # where the value is nan, so is every partial (primal.rules_at)
             g = recorder.apply(_REAL, (g, mapped[i]))
         bound = {"a": mapped[args[0]], "v": mapped[i]}
         if len(args) > 1:
@@ -177,33 +186,34 @@ def record_adjoints(recorder: Recorder, graph: Graph, mapped: list[int], seeds: 
     return bar
 
 
-def second_derivatives(op: Op) -> list[tuple[str, str]]:
-    """(which, formula) for each second partial of ``op``: recorded twice from its rules, as engines run them."""
+def second_derivatives(op: Op, limit: int = 70) -> list[tuple[str, str]]:
+    """(which, formula) for each second partial of ``op``: its rules recorded and differentiated
+    again, as the Hessian engine does (without the nan rule's wrappers, which only read noise);
+    each formula cut at ``limit`` characters."""
     from ..engines.primal import active_nodes
     from ..lang.parser import parse
 
     args = "a, b" if op.arity == 2 else "a"
     graph = parse(f"{op.written}({args})" if op.is_function else ("a " + op.symbol + " b" if op.arity == 2 else "-a"))
-    first = gradient_graph(graph, list(range(graph.n_inputs)), graph.varies)
+    first = gradient_graph(graph, list(range(graph.n_inputs)), graph.varies, nan_rule=False)
     names = first.variables
     out = []
     for k in range(len(names)):
         single = Recorder(first.variables)
         mapped = single.copy(first)
-        bar = record_adjoints(
-            single, first, mapped, {first.outputs[k]: single.constant(1.0)}, active_nodes(first, range(first.n_inputs))
-        )
+        seed = {first.outputs[k]: single.constant(1.0)}
+        bar = record_adjoints(single, first, mapped, seed, active_nodes(first, range(first.n_inputs)), nan_rule=False)
         second = single.finish([bar[j] for j in range(len(names))])
         for j in range(k, len(names)):
             which = f"∂²v/∂{names[k]}²" if j == k else f"∂²v/∂{names[k]}∂{names[j]}"
-            out.append((which, second.expression(second.outputs[j], 70, use_labels=False)))
+            out.append((which, second.expression(second.outputs[j], limit, use_labels=False)))
     return out
 
 
-def gradient_graph(graph: Graph, wrt: list[int], active: list[bool]) -> Graph:
+def gradient_graph(graph: Graph, wrt: list[int], active: list[bool], nan_rule: bool = True) -> Graph:
     """A graph of the same variables whose outputs are ∂y/∂x for each x in ``wrt``: the recorded sweep."""
     recorder = Recorder(graph.variables)
     mapped = recorder.copy(graph)
-    bar = record_adjoints(recorder, graph, mapped, {graph.output: recorder.constant(1.0)}, active)
+    bar = record_adjoints(recorder, graph, mapped, {graph.output: recorder.constant(1.0)}, active, nan_rule)
     labels = {mapped[node]: label for node, label in graph.labels.items()}
     return recorder.finish([bar[x] for x in wrt], labels)
