@@ -230,6 +230,19 @@ def test_held_variable_has_no_tangent():
     assert "∂vᵢ/∂x" not in text and "∂vᵢ/∂y" in text
 
 
+def test_adjoint_trace_shows_an_edge_that_passes_nothing_as_zero():
+    # relu(x) + x at x = -1: relu is 0 below 0, so v̄₀ gets 1 from the sum and 1·0 from relu; x̄ = 1.
+    # The reverse sweep records no partial along relu's closed edge; its row is a term of 0.
+    rows = tables(rendered("relu(x) + x", {"x": -1}, "reverse"))["adjoint trace (reverse mode)"]
+    assert rows == [
+        ["v̄₂ = ȳ", "1"],
+        ["v̄₁ += v̄₂·∂v₂/∂v₁", "1", "1·1", "1"],
+        ["v̄₀ += v̄₂·∂v₂/∂v₀", "1", "1·1", "1"],
+        ["v̄₀ += v̄₁·∂v₁/∂v₀", "1 if v₀ > 0 else 0", "1·0", "0"],
+        ["x̄ = v̄₀", "1"],
+    ]
+
+
 def test_word_names_carry_one_overline():
     rows = tables(rendered("rate*x1", {"rate": 2, "x1": 3}, "reverse"))["adjoint trace (reverse mode)"]
     # ∂(rate·x1)/∂rate = x1 = 3, ∂/∂x1 = rate = 2; a combining overline on every letter joins into one bar.

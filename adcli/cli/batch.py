@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import AdcliError, PointError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 CHUNK_ROWS = 65536  # rows in memory at a time (see "Batches of points" in the README)
 
@@ -230,7 +233,7 @@ class _progress:
 
     def __init__(self, size: int | None):
         self.size = size
-        self.bar = None
+        self.bar: Progress | None = None
 
     def __enter__(self):
         if not sys.stderr.isatty():
@@ -238,7 +241,7 @@ class _progress:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-        self.bar = Progress(
+        bar = self.bar = Progress(
             TextColumn("{task.fields[rows]} rows"),
             BarColumn(),
             TextColumn("{task.fields[rate]} rows/s"),
@@ -247,15 +250,15 @@ class _progress:
             console=Console(stderr=True),
             transient=True,
         )
-        self.bar.__enter__()
-        task = self.bar.add_task("points", total=self.size, rows="0", rate="–")
+        bar.__enter__()
+        task = bar.add_task("points", total=self.size, rows="0", rate="–")
         import time
 
         start = time.perf_counter()
 
         def advance(done: int, rows: int) -> None:
             elapsed = max(time.perf_counter() - start, 1e-9)
-            self.bar.update(task, completed=done, rows=f"{rows:,}", rate=f"{rows / elapsed:,.0f}")
+            bar.update(task, completed=done, rows=f"{rows:,}", rate=f"{rows / elapsed:,.0f}")
 
         return advance
 

@@ -38,7 +38,8 @@ class Failure(click.ClickException):
 
     def __init__(self, error: AdcliError):
         super().__init__(str(error))
-        self.exit_code = error.exit_code
+        # click annotates exit_code as a ClassVar, yet reads it from the instance: ours is 1 or 2 per error.
+        self.exit_code = error.exit_code  # type: ignore[misc]
 
     def show(self, file=None) -> None:
         click.echo(f"error: {self.format_message()}", err=True)
@@ -236,7 +237,8 @@ class FormulaCommand(click.Command):
                 formula = next(
                     (a for a in given if a.startswith(error.option_name)), "-x^2"
                 )  # as typed, in this command
-                error.message += (
+                # click annotates message as Final; click shows this exception, so the hint goes into its message.
+                error.message += (  # type: ignore[misc]
                     f" A formula that starts with '-' goes after '--' ({ctx.command_path} [options] -- \"{formula}\")"
                     f' or after a space (" {formula}")'
                 )
@@ -589,7 +591,7 @@ def _whole_stdout() -> None:
         return
     raw = _WholeWrites(fd)
     sys.stdout = io.TextIOWrapper(
-        io.BufferedWriter(raw), encoding=out.encoding, errors=out.errors, line_buffering=out.line_buffering
+        io.BufferedWriter(raw), encoding=out.encoding, errors=out.errors, line_buffering=bool(out.line_buffering)
     )
 
 

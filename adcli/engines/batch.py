@@ -55,7 +55,7 @@ def _pow(x, y):
 
 def _arrays(*args) -> list[Array]:
     """The arguments as float arrays of one shape (a constant argument is a Python float)."""
-    return np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in args))
+    return list(np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in args)))
 
 
 def _by_rows(out: Array, bad: Array, fn: Callable[..., float], *args: Array) -> Array:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import AdcliError, PointError
 from . import forward, primal, reverse, sparsity
-from .gradient import _at_kink, _finite, _where, _word, unused_warnings
+from .gradient import Result, _at_kink, _finite, _where, _word, _zero_if_none, unused_warnings
 from .results import DirectionalResult, HessianResult, JacobianResult
 
 if TYPE_CHECKING:
@@ -140,9 +140,9 @@ def _forward_columns(graph, values, seeds, outputs, rows, colours, matrix) -> No
             t = dot[node]
             if t is None:
                 continue
-            j = group[0] if where is None else where[r].get(c)
-            if j is not None:
-                matrix[r][j] = t
+            column = group[0] if where is None else where[r].get(c)
+            if column is not None:
+                matrix[r][column] = t
 
 
 # Directional derivatives.
@@ -169,7 +169,7 @@ def jvp(graph: Graph, point: Mapping[str, float], direction: Mapping[str, float]
     values = primal.sweep(graph, inputs)
     dot, partials = forward.sweep(graph, values, seed, record)
     texts = output_texts(graph)
-    product = {text: (0.0 if dot[o] is None else dot[o]) for text, o in zip(texts, graph.outputs, strict=True)}
+    product = {text: _zero_if_none(dot[o]) for text, o in zip(texts, graph.outputs, strict=True)}
     names = graph.variables
     result = DirectionalResult(
         graph, "jvp", dict(zip(names, inputs, strict=True)), {names[i]: t for i, t in seed.items()},
@@ -198,7 +198,7 @@ def vjp(graph: Graph, point: Mapping[str, float], weights: list[float], record: 
     every = list(range(graph.n_inputs))
     bar, partials = reverse.sweep(graph, values, graph.varies, record, seeds=seeds)
     names = graph.variables
-    product = {names[s]: (0.0 if bar[s] is None else bar[s]) for s in every}
+    product = {names[s]: _zero_if_none(bar[s]) for s in every}
     texts = output_texts(graph)
     result = DirectionalResult(
         graph, "vjp", dict(zip(names, inputs, strict=True)), dict(zip(texts, weights, strict=True)),
@@ -210,15 +210,22 @@ def vjp(graph: Graph, point: Mapping[str, float], weights: list[float], record: 
     return result
 
 
-def _trace_result(graph, mode, point, values, partials, tangents=None, adjoints=None):
-    from .gradient import Result
-
+def _trace_result(
+    graph: Graph,
+    mode: str,
+    point: dict[str, float],
+    values: list[float],
+    partials: list[tuple[float | None, ...] | None] | None,
+    tangents: dict[str, list[float | None]] | None = None,
+    adjoints: list[float | None] | None = None,
+) -> Result:
+    """The sweep of a product as a gradient-kind Result, for the trace renderers."""
     wrt = tuple(tangents) if tangents is not None else graph.variables
     gradient: dict[str, float] = {}
     if tangents is not None:  # the derivative along the direction, at the output the trace ends in
-        gradient = {name: (0.0 if dot[graph.output] is None else dot[graph.output]) for name, dot in tangents.items()}
+        gradient = {name: _zero_if_none(dot[graph.output]) for name, dot in tangents.items()}
     if adjoints is not None:
-        gradient = {name: (0.0 if adjoints[i] is None else adjoints[i]) for i, name in enumerate(graph.variables)}
+        gradient = {name: _zero_if_none(adjoints[i]) for i, name in enumerate(graph.variables)}
     return Result(graph, mode, point, wrt, values, gradient, partials, tangents=tangents, adjoints=adjoints)
 
 
@@ -304,9 +311,7 @@ def hvp(
     rvalues = primal.sweep(recorded, inputs)
     dot, _ = forward.sweep(recorded, rvalues, seed)
     names = tuple(graph.variables[s] for s in seeds)
-    product = {
-        name: (0.0 if dot[node] is None else dot[node]) for name, node in zip(names, recorded.outputs, strict=True)
-    }
+    product = {name: _zero_if_none(dot[node]) for name, node in zip(names, recorded.outputs, strict=True)}
     result = DirectionalResult(
         graph, "hvp", dict(zip(graph.variables, inputs, strict=True)),
         {graph.variables[i]: t for i, t in seed.items()}, output_texts(graph), [values[graph.output]], product,

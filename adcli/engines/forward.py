@@ -91,6 +91,6 @@ def sweep(
                 dot[i] = pb * tb
             else:
                 dot[i] = pa * ta + pb * tb
-        if record:
+        if partials is not None:
             partials[i] = (pa,) if b < 0 else (pa, pb)
     return dot, partials

@@ -95,7 +95,7 @@ def _run(
         tangents, gradient, partials = {}, {}, None
         for seed in seeds:
             dot, used = forward.sweep(graph, values, {seed: 1.0}, record, rules=rules)
-            if record:  # every node's tangent, for a trace: memory grows with variables × nodes
+            if used is not None:  # recorded: every node's tangent, for a trace (variables × nodes)
                 tangents[names[seed]] = dot
                 partials = used if partials is None else _merge(partials, used)
             gradient[names[seed]] = _zero_if_none(dot[graph.output])
@@ -189,10 +189,12 @@ def _at_kink(graph: Graph, values: list[float], node: int) -> bool:
 
 def _first_nonfinite_partial(result: Result, active: list[bool]) -> list[str]:
     """The first partial that is not finite among those the output's adjoint meets (both modes alike)."""
-    graph = result.graph
+    graph, partials = result.graph, result.partials
+    if partials is None:  # not recorded: there are no partials to name
+        return []
     needed = reverse._reached(graph, active)
     for i in range(graph.n_leaves, len(graph)):
-        local = result.partials[i]
+        local = partials[i]
         if local is None or not needed[i]:
             continue
         for a, p in zip(graph.args[i], local, strict=True):

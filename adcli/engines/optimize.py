@@ -25,6 +25,7 @@ import numpy as np
 
 from ..errors import AdcliError, PointError
 from . import forward, primal, reverse
+from .gradient import _zero_if_none
 
 if TYPE_CHECKING:
     from ..core.graph import Graph
@@ -99,7 +100,7 @@ class Objective:
             gradient = plan.gradient(values, self.seeds)
         else:
             bar, _ = reverse.sweep(graph, values, self.active)
-            gradient = [0.0 if bar[s] is None else bar[s] for s in self.seeds]
+            gradient = [_zero_if_none(bar[s]) for s in self.seeds]
         f, g = values[graph.output], np.array(gradient, dtype=np.float64)
         if len(self._memo) >= 4:
             del self._memo[next(iter(self._memo))]
@@ -327,7 +328,16 @@ def scipy_options(method: str, steps: int, tol: float) -> dict[str, Any]:
     return {"gtol": tol, "maxiter": steps}
 
 
-def _scipy(objective, x, method, steps, tol, lower, upper, record):
+def _scipy(
+    objective: Objective,
+    x: np.ndarray,
+    method: str,
+    steps: int,
+    tol: float,
+    lower: np.ndarray | None,
+    upper: np.ndarray | None,
+    record: _Recorder,
+) -> tuple[str, str, int]:
     """scipy.optimize.minimize with our exact gradient and Hessian; each iteration is recorded by the callback."""
     from scipy.optimize import Bounds
     from scipy.optimize import minimize as scipy_minimize
@@ -335,7 +345,7 @@ def _scipy(objective, x, method, steps, tol, lower, upper, record):
     f0, g = objective.value_and_gradient(x)
     record.add(0, x, f0, _norm(projected(g, x, lower, upper)), 0.0)
     _check(f0, g, f0, 0)
-    state = {"k": 0, "x": x, "reached": False}
+    state: dict[str, Any] = {"k": 0, "x": x, "reached": False}
 
     def callback(intermediate_result):
         xk = np.array(intermediate_result.x, dtype=np.float64)
@@ -371,7 +381,9 @@ def _scipy(objective, x, method, steps, tol, lower, upper, record):
         k = max(k, int(getattr(result, "nit", k)))
         record.add(k, xk, f, _norm(projected(gk, xk, lower, upper)), _norm(xk - state["x"]))
         _check(f, gk, f0, k)
-    gnorm = record.last.gnorm
+    last = record.last
+    assert last is not None  # the start was recorded first
+    gnorm = last.gnorm
     message = str(result.message).rstrip(".")
     if state["reached"] or gnorm <= tol:
         return "tolerance", f"the largest gradient component {gnorm:.3g} ≤ tol {tol:g}", k

@@ -86,7 +86,7 @@ def sweep(
             pa = ra if ra.__class__ is float else ra(values[a], values[i])
             ga = bar[a]
             bar[a] = g * pa if ga is None else ga + g * pa
-            if record:
+            if partials is not None:
                 partials[i] = (pa,)
             continue
         pa = pb = None
@@ -98,7 +98,7 @@ def sweep(
             pb = rb if rb.__class__ is float else rb(values[a], values[b], values[i])
             gb = bar[b]
             bar[b] = g * pb if gb is None else gb + g * pb
-        if record:
+        if partials is not None:
             partials[i] = (pa, pb)
     return bar, partials
 

@@ -17,7 +17,7 @@ from ..core.ops import BY_NAME, CONST, INPUT, RULE_FUNCTIONS, Op
 from ..lang.builder import GraphBuilder
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
     from ..core.graph import Graph
 
@@ -149,7 +149,7 @@ def record_adjoints(
     recorder: Recorder,
     graph: Graph,
     mapped: list[int],
-    seeds: dict[int, Node],
+    seeds: Mapping[int, Node],
     active: list[bool],
     nan_rule: bool = True,
 ):

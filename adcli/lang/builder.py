@@ -216,10 +216,10 @@ class GraphBuilder:
             raise self._error(f"unknown function '{name}'", token, hint)
         n = len(arguments)
         if name in FOLDABLE and n >= 2:
-            op = overloads[2]
+            binary = overloads[2]
             node = arguments[0]
             for argument in arguments[1:]:
-                node = self._node(op, (node, argument))
+                node = self._node(binary, (node, argument))
             return node
         op = overloads.get(n)
         if op is None:

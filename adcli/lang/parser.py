@@ -58,13 +58,12 @@ class _Invalid(Exception):
 def _tokens(text: str):
     """The significant tokens (kind, text, position) one by one: the reference lexer, and
     what the error path uses to find the first token."""
-    scanner = _LEXER.scanner(text)
-    pos = 0
-    for match in iter(scanner.match, None):
-        kind = match.lastgroup
+    match, pos = _LEXER.match, 0
+    while (found := match(text, pos)) is not None:  # no terminal matches the empty text
+        kind = found.lastgroup
         if kind not in _IGNORE:
-            yield kind, match.group(), pos
-        pos = match.end()
+            yield kind, found.group(), pos
+        pos = found.end()
     if pos != len(text):
         raise _Invalid(pos)
 
@@ -195,7 +194,8 @@ def _run(text: str, builder: GraphBuilder):
     values: list = []  # the values of the symbols on the stack that have one (not '+' or '(')
     keep = values.append
     state = 0
-    kind = tok = pos = None
+    kind: str | None = None  # the token being read, for the error (None: no terminal matches it)
+    tok, pos = "", 0
     try:
         for kind, tok, pos in _stream(text):
             action = rows[state][kind]
@@ -224,12 +224,12 @@ def _run(text: str, builder: GraphBuilder):
             raise
         raise _Invalid(pos, kind, tok) from None
     while True:
-        action = rows[state].get("$END")
-        if action is None:
+        at_end = rows[state].get("$END")  # None: the text may not end here
+        if at_end is None:
             raise _Invalid(len(text), "$END", "")
-        if action >= 0:
+        if at_end >= 0:
             return values[-1]  # ACCEPT: no token is shifted at the end
-        pop, taken, callback, goto = reductions[action]
+        pop, taken, callback, goto = reductions[at_end]
         if callback is not None:
             args = values[len(values) - taken :]
             del values[len(values) - taken :]
@@ -369,7 +369,7 @@ def _configuration(tokens, stop: int) -> list[int]:
     rows, shifts = _ROWS, _SHIFTS
     reductions = [(pop, goto) for (pop, _, _), goto in zip(_tables.REDUCE, _tables.GOTO, strict=True)][::-1]
     stack: list[int] = []
-    state, last = 0, None
+    state, last = 0, ""  # last: the kind of the last token shifted (none yet)
     for kind, _, pos in tokens:
         if pos >= stop:
             break
@@ -392,7 +392,8 @@ def _configuration(tokens, stop: int) -> list[int]:
 def _feed(stack: list[int], kind: str) -> tuple[bool, int]:
     """Feed one ``kind`` token after ``stack``, as Lark's parser would: is it taken (shifted,
     or the end accepted), and in which state does it stop? ``stack`` is left as it was."""
-    depth, extra = len(stack), []
+    depth = len(stack)
+    extra: list[int] = []  # the states pushed by the reductions so far, above stack[:depth]
     while True:
         top = extra[-1] if extra else stack[depth - 1]
         action = _ACTIONS[top].get(kind)

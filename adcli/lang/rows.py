@@ -15,7 +15,7 @@ import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import numpy as np
 
@@ -76,7 +76,8 @@ class RowReader:
         self.bytes_read = 0
         self.line = 0  # lines read so far
         if not hasattr(stream, "peek"):  # what the format is, seen without consuming it
-            stream = self.stream = io.BufferedReader(stream)  # type: ignore[arg-type]
+            # A stream without peek (BytesIO, a raw file) has readinto, which typing's BinaryIO leaves out.
+            stream = self.stream = io.BufferedReader(cast(io.RawIOBase, stream))
         head = stream.peek(64)[:64]
         self.format = fmt or detect(head)
         self.expected = set(names) | set(keep)

@@ -65,7 +65,7 @@ def build() -> dict:
     text = grammar_text()
     lark = lark_parser()
     table = lark.parser.parser._parse_table
-    rules = []
+    rules: list[tuple[str, int, tuple[int, ...], str | None]] = []  # (origin, length, kept, callback)
     rule_index = {}
     for rule in lark.rules:
         kept = tuple(

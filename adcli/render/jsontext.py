@@ -58,7 +58,7 @@ def trace_entries(result: Result, gradient: bool) -> list[dict[str, Any]]:
             entry["label"] = graph.labels[i]
         if gradient and result.tangents is not None:
             entry["tangent"] = {
-                name: number(0.0 if dot[i] is None else dot[i]) for name, dot in result.tangents.items()
+                name: number(0.0 if (t := dot[i]) is None else t) for name, dot in result.tangents.items()
             }
         elif gradient and result.adjoints is not None:  # null: the backward sweep never reached the node
             bar = result.adjoints[i]

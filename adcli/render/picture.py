@@ -80,16 +80,17 @@ def numbers(result: Result | None, node: int, digits: int | None) -> list[str]:
 
 def _edge_partial(result: Result | None, node: int, k: int, arg: int) -> float | None:
     """The local partial ∂v_node/∂v_arg the engine multiplied in along this edge, if it did."""
-    if result is None or not (result.tangents or (result.adjoints is not None and result.wrt)):
+    if result is None or result.partials is None:
+        return None
+    tangents, adjoints = result.tangents, result.adjoints
+    if tangents:
+        used = any(t[arg] is not None for t in tangents.values())
+    elif adjoints is not None and result.wrt:
+        used = adjoints[node] is not None and adjoints[arg] is not None
+    else:
         return None
     local = result.partials[node]
-    if local is None:
-        return None
-    if result.tangents:
-        used = any(t[arg] is not None for t in result.tangents.values())
-    else:
-        used = result.adjoints[node] is not None and result.adjoints[arg] is not None
-    return local[k] if used else None
+    return local[k] if used and local is not None else None
 
 
 def _tags(graph: Graph, node: int) -> list[str]:

@@ -10,8 +10,8 @@ nan, inf, -inf in CSV. See "Batches of points" in the README for the measurement
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, BinaryIO
+from collections.abc import Callable, Sequence
+from typing import Any, BinaryIO, Protocol
 
 import numpy as np
 import orjson
@@ -138,4 +138,16 @@ class NpyWriter:
         self.out.flush()
 
 
-WRITERS = {"jsonl": JsonLinesWriter, "csv": CsvWriter, "npy": NpyWriter}
+class RowWriter(Protocol):
+    """What every writer does: take a chunk's results, then finish the file."""
+
+    def write(self, value: np.ndarray, gradient: dict[str, np.ndarray], kept: dict[str, list[Any]]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+WRITERS: dict[str, Callable[[BinaryIO, Sequence[str], Sequence[str] | None], RowWriter]] = {
+    "jsonl": JsonLinesWriter,
+    "csv": CsvWriter,
+    "npy": NpyWriter,
+}

@@ -38,7 +38,7 @@ def rows(result: Result, gradient: bool, digits: int | None = None) -> list[tupl
     else:
         from .trace import number_text
 
-        def number(x: float) -> str:
+        def number(x: float | None) -> str:
             return number_text(x, digits)
 
     out = [("value", number(result.value))]

@@ -305,6 +305,7 @@ def primal_section(result: Result, full: bool) -> Section:
     out = output_name(graph)
 
     def row(r: int) -> Row:
+        lhs: Cell
         if r < n_in:
             lhs = (Sym(number_of(graph, r)), " = ", Name(graph.variables[r]))
             return ((lhs, (Code(source_text(graph, r)),), (Num(values[r]),)), "leaf")
@@ -324,7 +325,7 @@ def tangent_section(result: Result, full: bool) -> Section:
     graph = result.graph
     tangents = result.tangents or {}
     seeds = list(tangents.values())
-    partials = result.partials
+    partials = result.partials or [None] * len(graph)
     n_in, n_ops = graph.n_inputs, graph.operation_count
     out = output_name(graph)
 
@@ -332,6 +333,7 @@ def tangent_section(result: Result, full: bool) -> Section:
         return any(t[node] is not None for t in seeds)
 
     def row(r: int) -> Row:
+        lhs: Cell
         if r < n_in:  # a differentiated input is seeded; one held fixed (--wrt) has no tangent
             name = graph.variables[r]
             seeded = name in tangents or any(t[r] is not None for t in seeds)  # a direction seeds several
@@ -339,7 +341,7 @@ def tangent_section(result: Result, full: bool) -> Section:
             return ((lhs, (), *((Num(t[r]),) for t in seeds)), "leaf")
         if r < n_in + n_ops:
             node = graph.n_leaves + r - n_in
-            lhs = [Sym(number_of(graph, node), DOT), " = "]
+            lhs = (Sym(number_of(graph, node), DOT), " = ")
             ks = [k for k, a in enumerate(graph.args[node]) if active(a)]
             if not ks:  # depends on no differentiated variable: a structural zero
                 return (((*lhs, "0"), (), *((Num(t[node]),) for t in seeds)), "")
@@ -351,7 +353,7 @@ def tangent_section(result: Result, full: bool) -> Section:
         lhs = (Name(out, DOT), " = ", operand(graph, o, DOT) if not graph.n_inputs <= o < graph.n_leaves else "0")
         return ((lhs, (), *((Num(result.gradient[name]),) for name in tangents)), "result")
 
-    headers = [(Word("tangent rule"),), (Word("local partials filled in"),)]
+    headers: list[Cell] = [(Word("tangent rule"),), (Word("local partials filled in"),)]
     headers += [("∂", Sym("i"), "/∂", Name(name)) for name in tangents]
     right = [False, False] + [True] * len(tangents)
     section = _section("tangent trace (forward mode)", headers, right, n_in + n_ops + 1, row, full)
@@ -359,7 +361,7 @@ def tangent_section(result: Result, full: bool) -> Section:
     return section
 
 
-def _filled_term(graph: Graph, node: int, k: int, p: float) -> tuple[bool, list]:
+def _filled_term(graph: Graph, node: int, k: int, p: float | None) -> tuple[bool, list]:
     """One term of a tangent rule with the local partial's value: v̇ⱼ·p (v̇ⱼ alone for 1, -v̇ⱼ for -1)."""
     tangent = Sym(number_of(graph, graph.args[node][k]), DOT)
     if p == 1.0:
@@ -395,7 +397,7 @@ def adjoint_section(result: Result, full: bool) -> Section:
     """
     graph = result.graph
     bar = result.adjoints or [None] * len(graph)
-    partials = result.partials
+    partials = result.partials or [None] * len(graph)
     args = graph.args
     out = output_name(graph)
     o = graph.output
@@ -424,7 +426,7 @@ def adjoint_section(result: Result, full: bool) -> Section:
         if seeded:
             yield None
 
-    def row(item) -> Row:
+    def row(item: tuple[int, int] | str | None) -> Row:
         if item is None:  # the seed ȳ = 1
             return (((Sym(number_of(graph, o), BAR), " = ", Name(out, BAR)), (), (), (Num(1.0),)), "leaf")
         if isinstance(item, str):  # a variable: its adjoint is the gradient's entry
@@ -432,14 +434,17 @@ def adjoint_section(result: Result, full: bool) -> Section:
             return ((lhs, (), (), (Num(result.gradient[item]),)), "result")
         i, k = item
         j = args[i][k]
-        g, p = bar[i], partials[i][k]
+        g, recorded = bar[i], partials[i]
+        # None: the edge carries nothing here (a select's closed side, relu below 0), shown as 0.
+        p = None if recorded is None else recorded[k]
+        term = None if g is None or p is None else g * p
         update = (Sym(number_of(graph, j), BAR), " += ", Sym(number_of(graph, i), BAR), "·")
         update += tuple(partial_symbol(graph, i, j))
         a = operand(graph, args[i][0])
         b = operand(graph, args[i][1]) if len(args[i]) > 1 else None
         local = tuple(rule_pieces(graph.ops[i].rule[k], a, b, Sym(number_of(graph, i))))
         # The term the engine added: the same single product g·p, shown, not a new derivative.
-        return ((update, local, (Num(g), "·", Num(p, factor=True)), (Num(g * p),)), "")
+        return ((update, local, (Num(g), "·", Num(p, factor=True)), (Num(term),)), "")
 
     partial = ("∂", Sym("i"), "/∂", Sym("j"))
     headers = [(Word("adjoint update"),), partial, (Sym("i", BAR), "·", *partial), (Word("term"),)]
