@@ -202,6 +202,11 @@ def test_divergence_exits_1_with_a_message():
         (["minimize", "x^2*", "--from", "x=1"], "error"),
         (["minimize", "x^2", "--from", "x=1", "--plot", "out.txt"], ".svg"),
         (["fit", "a*x", "--data", "nonexistent.csv", "--params", "a=0"], "cannot read"),
+        (["minimize", "x^2", "--from", "x=5", "--bounds", "x=0:1"], "x=5.0 is outside its bounds 0.0:1.0"),
+        (
+            ["fit", "a*x + b", "--data", "docs/line.csv", "--params", "x=0,a=0,b=0", "--target", "y"],
+            "'x', which is a column of the data file",
+        ),
     ],
 )
 def test_bad_input_exits_2(args, says):

@@ -380,7 +380,7 @@ def fit(model, data, input_format, params, target, loss, batch, epochs, seed, me
         except AdcliError as error:
             raise AdcliError(f"--loss: {error}") from None
         wanted = inputs + ([target] if target is not None else [])
-        columns = engine.read_data(data, wanted, input_format)
+        columns = engine.read_data(data, wanted, input_format, tuple(names))
         tcol = columns.pop(target) if target is not None else None
         objective = engine.FitObjective(graph, names, columns, tcol, lgraph)
         if minibatch:

@@ -273,8 +273,14 @@ def train(
     )  # fmt: skip
 
 
-def read_data(path: str, names: list[str], fmt: str | None = None) -> dict[str, np.ndarray]:
-    """The columns ``names`` of a CSV or JSON Lines file, every row (other columns are ignored)."""
+def read_data(
+    path: str, names: list[str], fmt: str | None = None, params: tuple[str, ...] = ()
+) -> dict[str, np.ndarray]:
+    """The columns ``names`` of a CSV or JSON Lines file, every row (other columns are ignored).
+
+    A parameter (``params``) that is also a column of the file is refused: the model would
+    fit it where the data has it.
+    """
     import sys
 
     from ..lang.rows import RowReader
@@ -286,6 +292,12 @@ def read_data(path: str, names: list[str], fmt: str | None = None) -> dict[str, 
         raise AdcliError(f"cannot read {source}: {error.strerror or error}") from None
     with stream:
         header = _header(stream)
+        clash = [name for name in params if name in header]
+        if clash:
+            raise PointError(
+                f"--params names '{clash[0]}', which is a column of {source}: a parameter is fitted, "
+                "a column is data; rename one of them"
+            )
         keep = [c for c in header if c not in names]
         reader = RowReader(stream, names, keep, fmt, source=source)
         pieces: dict[str, list[np.ndarray]] = {name: [] for name in names}
