@@ -234,6 +234,15 @@ def test_check_agrees_with_a_right_hand_derivative_and_catches_a_wrong_one():
     assert [row.agree for row in wrong.rows] == [False, True]
 
 
+def test_check_catches_an_underflowing_sweep_below_the_absolute_tolerance():
+    """README: reverse mode underflows to 0 where forward mode gives 1e-300; --atol 0 says so."""
+    graph = adcli.parse("x*1e300*1e-300*1e-300")
+    strict = check(graph, {"x": 1.0}, atol=0.0)
+    assert (strict.rows[0].forward, strict.rows[0].reverse) == (1e-300, 0.0)
+    assert not strict.agree
+    assert check(graph, {"x": 1.0}).agree  # within the default atol of 1e-9
+
+
 def test_check_says_why_a_comparison_does_not_apply():
     at_kink = check(adcli.parse("abs(x) + y"), {"x": 0.0, "y": 1.0})
     assert at_kink.agree and "kink" in at_kink.rows[0].note

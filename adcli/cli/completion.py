@@ -84,10 +84,8 @@ def complete_names(ctx: click.Context, param: click.Parameter, incomplete: str) 
     ]
 
 
-def complete_columns(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
-    """``--keep`` values: the columns of the --points CSV file's header that are not variables of EXPR."""
-    head, piece = _last_piece(incomplete)
-    path = ctx.params.get("points")
+def _file_columns(path: object) -> list[str]:
+    """The column names in the first line of a CSV or JSON Lines file; none for stdin or no file."""
     if not isinstance(path, str) or path == "-" or not Path(path).is_file():
         return []
     try:
@@ -96,9 +94,14 @@ def complete_columns(ctx: click.Context, param: click.Parameter, incomplete: str
     except (OSError, UnicodeDecodeError):
         return []
     if header.lstrip().startswith("{"):
-        names = list(dict.fromkeys(re.findall(r'"([A-Za-z_][A-Za-z0-9_]*)"\s*:', header)))
-    else:
-        names = [name.strip() for name in header.split(",")]
+        return list(dict.fromkeys(re.findall(r'"([A-Za-z_][A-Za-z0-9_]*)"\s*:', header)))
+    return [name.strip() for name in header.split(",")]
+
+
+def complete_columns(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """``--keep`` values: the columns of the --points CSV file's header that are not variables of EXPR."""
+    head, piece = _last_piece(incomplete)
+    names = _file_columns(ctx.params.get("points"))
     given = {name.strip() for name in head.split(",")}
     variables = set(formula_variables(ctx))
     return [
@@ -110,18 +113,7 @@ def complete_columns(ctx: click.Context, param: click.Parameter, incomplete: str
 
 def complete_data_columns(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """``fit --target`` values: the columns of the --data file's header that are not variables of MODEL."""
-    path = ctx.params.get("data")
-    if not isinstance(path, str) or path == "-" or not Path(path).is_file():
-        return []
-    try:
-        with open(path, encoding="utf-8-sig") as handle:
-            header = handle.readline(_MAX_FILE)
-    except (OSError, UnicodeDecodeError):
-        return []
-    if header.lstrip().startswith("{"):
-        names = list(dict.fromkeys(re.findall(r'"([A-Za-z_][A-Za-z0-9_]*)"\s*:', header)))
-    else:
-        names = [name.strip() for name in header.split(",")]
+    names = _file_columns(ctx.params.get("data"))
     expr = _argument(ctx, "model")
     variables: tuple[str, ...] = ()
     if isinstance(expr, str) and expr.strip() and not expr.startswith(("@", "-")):
