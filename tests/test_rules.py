@@ -41,7 +41,10 @@ def test_fast_rules_are_their_formulas_anywhere(op, a, b):
 
 def test_rule_text_is_printed_from_the_formula():
     by_name = {op.name: op for op in TABLE}
-    assert by_name["sigmoid"].rule == ("v·sigmoid(-a)",)  # what runs is what reads
+    assert by_name["sigmoid"].rule == ("sigmoid(a)·sigmoid(-a)",)  # what runs is what reads
+    assert by_name["atanh"].rule == ("1/(1 - a²)",)  # a rule operation's sum, parenthesised in a product
+    assert by_name["asin"].rule == ("1/√(1 - a²)",)
+    assert by_name["tanh"].rule == ("sech²(a)",)
     assert by_name["pow"].rule == ("b·a^(b-1)", "v·ln(a)")
     assert by_name["tan"].rule == ("1 + v²",)
     for op in TABLE:

@@ -240,6 +240,9 @@ MP_RULES = {
     "gate": lambda a, b: a * b,
     "step": lambda a, b: mp.mpf(1),
     "below": lambda a, b: mp.mpf(1),
+    "omsq": lambda a, b: 1 - a**2,
+    "sigmoidd": lambda a, b: 1 / ((1 + mp.exp(-a)) * (1 + mp.exp(a))),
+    "sech2": lambda a, b: mp.sech(a) ** 2,
 }
 
 

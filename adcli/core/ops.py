@@ -334,9 +334,19 @@ def _log_base(x: float, b: float) -> float:
     return ieee.div(ieee.log(x), ieee.log(b))
 
 
-def _sech_squared(a: float) -> float:
-    # sech² a = 4·σ(2a)·σ(-2a): neither cosh² (overflowing past |a| = 355) nor 1 - tanh² (cancelling)
+def sech_squared(a: float) -> float:
+    """sech² a = 4·σ(2a)·σ(-2a): neither cosh² (overflowing past |a| = 355) nor 1 - tanh² (cancelling)."""
     return 4.0 * ieee.sigmoid(2.0 * a) * ieee.sigmoid(-2.0 * a)
+
+
+def sigmoid_slope(a: float) -> float:
+    """σ'(a) = σ(a)·σ(-a), not σ·(1 - σ): 1 - σ cancels for large a."""
+    return ieee.sigmoid(a) * ieee.sigmoid(-a)
+
+
+def one_minus_square(a: float) -> float:
+    """1 - a², as (1-a)·(1+a): exact near ±1, where 1 - a·a cancels (the slopes of asin, acos, atanh)."""
+    return (1.0 - a) * (1.0 + a)
 
 
 def _zero(a: float, v: float) -> float:
@@ -413,21 +423,21 @@ OPERATIONS: tuple[Op, ...] = (
         "asin",
         ieee.asin,
         lambda a, v: ieee.div(1.0, ieee.sqrt((1.0 - a) * (1.0 + a))),
-        "1/sqrt((1-a)*(1+a))",
+        "1/sqrt(omsq(a))",
         "arcsine",
     ),
     _u(
         "acos",
         ieee.acos,
         lambda a, v: -ieee.div(1.0, ieee.sqrt((1.0 - a) * (1.0 + a))),
-        "-1/sqrt((1-a)*(1+a))",
+        "-1/sqrt(omsq(a))",
         "arccosine",
     ),
     _u("atan", math.atan, lambda a, v: atan_slope(1.0, a), "atand(1, a)", "arctangent"),
     _u("sinh", ieee.sinh, lambda a, v: ieee.cosh(a), "cosh(a)", "hyperbolic sine"),
     _u("cosh", ieee.cosh, lambda a, v: ieee.sinh(a), "sinh(a)", "hyperbolic cosine"),
-    # 4·σ(2a)·σ(-2a) = 1/cosh²(a), not 1 - v² (cancels for large |a|) nor 1/cosh(a)^2 (overflows).
-    _u("tanh", math.tanh, lambda a, v: _sech_squared(a), "4*sigmoid(2*a)*sigmoid(-2*a)", "hyperbolic tangent"),
+    # sech²(a) = 4·σ(2a)·σ(-2a), not 1 - v² (cancels for large |a|) nor 1/cosh(a)^2 (overflows).
+    _u("tanh", math.tanh, lambda a, v: sech_squared(a), "sech2(a)", "hyperbolic tangent"),
     _u("asinh", math.asinh, lambda a, v: ieee.div(1.0, math.hypot(a, 1.0)), "1/hypot(a, 1)", "inverse hyperbolic sine"),
     _u(
         "acosh",
@@ -440,7 +450,7 @@ OPERATIONS: tuple[Op, ...] = (
         "atanh",
         ieee.atanh,
         lambda a, v: ieee.div(1.0, (1.0 - a) * (1.0 + a)),
-        "1/((1-a)*(1+a))",
+        "1/omsq(a)",
         "inverse hyperbolic tangent",
     ),
     _u("exp", ieee.exp, _the_value, "v", "e^a"),
@@ -461,8 +471,8 @@ OPERATIONS: tuple[Op, ...] = (
     _u("floor", ieee.floor, 0.0, "0", "largest integer ≤ a", (_at_integer, "0 across the jump")),
     _u("ceil", ieee.ceil, 0.0, "0", "smallest integer ≥ a", (_at_integer, "0 across the jump")),
     _u("relu", ieee.relu, _step, "step(a)", "max(a, 0)", (_at_zero, "0"), selects=True),
-    # v·sigmoid(-a), not v·(1 - v): 1 - v cancels for large a.
-    _u("sigmoid", ieee.sigmoid, lambda a, v: v * ieee.sigmoid(-a), "v*sigmoid(-a)", "logistic 1/(1+e^-a)"),
+    # σ(a)·σ(-a), not v·(1 - v): 1 - v cancels for large a. The fast form reads σ(a) as v.
+    _u("sigmoid", ieee.sigmoid, lambda a, v: v * ieee.sigmoid(-a), "sigmoidd(a)", "logistic 1/(1+e^-a)"),
     _u("softplus", ieee.softplus, lambda a, v: ieee.sigmoid(a), "sigmoid(a)", "ln(1 + e^a)"),
     _u(
         "erf",
@@ -538,8 +548,9 @@ RULE_OPERATIONS: tuple[Op, ...] = (
     _b(
         "powd",
         lambda a, b: d_pow_base(a, b, math.nan),
-        (lambda a, b, v: b * d_pow_base(a, b - 1.0, v), lambda a, b, v: ieee.pow(a, b - 1.0) + xlog(v, a)),
-        ("b*powd(a, b-1)", "a^(b-1) + xlog(v, a)"),
+        (lambda a, b, v: gate(d_pow_base(a, b - 1.0, v), b), lambda a, b, v: ieee.pow(a, b - 1.0) + xlog(v, a)),
+        # gate: 0 where b = 0, not 0·(b-1)·a^(b-2) = 0·inf at a = 0 (x^0 is constant, so is its slope)
+        ("gate(powd(a, b-1), b)", "a^(b-1) + xlog(v, a)"),
         "b·a^(b-1), and 0 where b = 0 (the slope of a^b in a)",
     ),
     _b(
@@ -608,6 +619,24 @@ RULE_OPERATIONS: tuple[Op, ...] = (
         ("recip2(a, b*log(b)^2)", "-v*(log(b) + 2)*recip2(b, log(b))"),
         "ln a/(b·ln² b), 0 where ln a = 0 (the slope of log(a, b) in b is minus it)",
     ),
+    # The slopes that cancel when differentiated again if written out: (1-a)·(1+a) has the
+    # derivative (1-a) - (1+a), and σ(a)·σ(-a) the derivative σ'(a)·(σ(-a) - σ(a)), both
+    # cancelling near a = 0 where the truth is -2a and -σ'(a)·tanh(a/2).
+    _u("omsq", one_minus_square, lambda a, v: -2.0 * a, "-2*a", "1 - a², as (1-a)·(1+a) (the slopes of asin, atanh)"),
+    _u(
+        "sigmoidd",
+        sigmoid_slope,
+        lambda a, v: -v * math.tanh(a / 2.0),
+        "-v*tanh(a/2)",
+        "σ(a)·σ(-a), the slope of sigmoid",
+    ),
+    _u(
+        "sech2",
+        sech_squared,
+        lambda a, v: -2.0 * v * math.tanh(a),
+        "-2*v*tanh(a)",
+        "sech²(a) = 1/cosh²(a), as 4·σ(2a)·σ(-2a) (the slope of tanh)",
+    ),
     _b(
         "real",
         real,
@@ -650,6 +679,9 @@ _SHOWN = {
     "logbd": "log(a)/(b·log(b)²)",
     "real": "a",
     "gate": "a·b",
+    "omsq": "1 - a²",
+    "sigmoidd": "sigmoid(a)·sigmoid(-a)",
+    "sech2": "sech²(a)",
 }
 
 
@@ -670,6 +702,16 @@ def _atomic(part: str) -> bool:
     return depth == 0
 
 
+def _is_sum(text: str) -> bool:
+    """Whether ``text`` adds or subtracts outside parentheses (``1 - a²``, not ``a/(a² + b²)``)."""
+    depth = 0
+    for i, c in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(c, 0)
+        if depth == 0 and c in "+-" and 0 < i < len(text) - 1 and text[i - 1] == " ":
+            return True
+    return False
+
+
 def _arguments(text: str) -> list[str]:
     """A call's arguments: ``text`` split at the commas outside parentheses."""
     parts, depth, start = [], 0, 0
@@ -688,7 +730,11 @@ def shown(formula: str) -> str:
     def expand(match: re.Match) -> str:
         parts = [part if _atomic(part) else f"({part})" for part in _arguments(match.group(2))]
         out = re.sub(r"\b[ab]\b", lambda m: parts["ab".index(m.group())], _SHOWN[match.group(1)], flags=re.ASCII)
-        return (out if _atomic(out) else f"({out})") + "²" if match.group(3) else out
+        if match.group(3):
+            return (out if _atomic(out) else f"({out})") + "²"
+        text, start, end = match.string, match.start(), match.end()
+        alone = (start == 0 or text[start - 1] in "(,") and (end == len(text) or text[end] in "),")
+        return f"({out})" if not alone and _is_sum(out) else out  # a sum in a product: 1/(1 - a²)
 
     # Innermost calls first, so that a rule operation's arguments may call others.
     pattern = re.compile(r"\b(" + "|".join(_SHOWN) + r")\(([^()]*(?:\([^()]*\)[^()]*)*)\)(²?)", re.ASCII)

@@ -289,6 +289,9 @@ VALUES: dict[str, Callable[..., Array]] = {
     "logbd": _logbd,
     "real": _real,
     "gate": _gate,
+    "omsq": lambda a: (1.0 - a) * (1.0 + a),  # ops.one_minus_square
+    "sigmoidd": lambda a: _sigmoid(a) * _sigmoid(-a),  # ops.sigmoid_slope
+    "sech2": lambda a: 4.0 * _sigmoid(2.0 * a) * _sigmoid(-2.0 * a),  # ops.sech_squared
 }
 """Operation name -> its value on arrays; every operation of ops.BY_NAME has one."""
 
