@@ -578,10 +578,11 @@ RULE_OPERATIONS: tuple[Op, ...] = (
         "atand",
         atan_slope,
         (
-            lambda a, b, v: (lambda w: w * w)(atan_slope(b, a)) - v * v,
+            lambda a, b, v: (lambda w: (w - v) * (w + v))(atan_slope(b, a)),
             lambda a, b, v: -2.0 * v * atan_slope(b, a),
         ),
-        ("atand(b, a)^2 - v^2", "-2*v*atand(b, a)"),
+        # (w - v)·(w + v), not w² - v²: 0 at a = b (atan2's cross slope at y = x = 1e-300), not inf - inf
+        ("(atand(b, a) - v)*(atand(b, a) + v)", "-2*v*atand(b, a)"),
         "a/(a² + b²), without overflowing the squares (the slopes of atan2)",
     ),
     _b(
@@ -614,9 +615,10 @@ RULE_OPERATIONS: tuple[Op, ...] = (
         log_base_slope,
         (
             lambda a, b, v: recip2(a, b * (lambda w: w * w)(ieee.log(b))),
-            lambda a, b, v: -v * (ieee.log(b) + 2.0) * recip2(b, ieee.log(b)),
+            lambda a, b, v: -gate(recip2(b, ieee.log(b)), v) * (ieee.log(b) + 2.0),
         ),
-        ("recip2(a, b*log(b)^2)", "-v*(log(b) + 2)*recip2(b, log(b))"),
+        # gate: 0 where v = 0 (ln a = 0), even where 1/(b·ln b) overflows (b subnormal)
+        ("recip2(a, b*log(b)^2)", "-gate(recip2(b, log(b)), v)*(log(b) + 2)"),
         "ln a/(b·ln² b), 0 where ln a = 0 (the slope of log(a, b) in b is minus it)",
     ),
     # The slopes that cancel when differentiated again if written out: (1-a)·(1+a) has the
@@ -737,7 +739,8 @@ def shown(formula: str) -> str:
         return f"({out})" if not alone and _is_sum(out) else out  # a sum in a product: 1/(1 - a²)
 
     # Innermost calls first, so that a rule operation's arguments may call others.
-    pattern = re.compile(r"\b(" + "|".join(_SHOWN) + r")\(([^()]*(?:\([^()]*\)[^()]*)*)\)(²?)", re.ASCII)
+    inner = r"\((?:[^()]|\([^()]*\))*\)"  # an argument's parentheses, nested two deep
+    pattern = re.compile(r"\b(" + "|".join(_SHOWN) + r")\(([^()]*(?:" + inner + r"[^()]*)*)\)(²?)", re.ASCII)
     text = formula.replace("^2", "²")
     while True:
         expanded = pattern.sub(expand, text)
