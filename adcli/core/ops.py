@@ -624,7 +624,13 @@ RULE_OPERATIONS: tuple[Op, ...] = (
     # The slopes that cancel when differentiated again if written out: (1-a)·(1+a) has the
     # derivative (1-a) - (1+a), and σ(a)·σ(-a) the derivative σ'(a)·(σ(-a) - σ(a)), both
     # cancelling near a = 0 where the truth is -2a and -σ'(a)·tanh(a/2).
-    _u("omsq", one_minus_square, lambda a, v: -2.0 * a, "-2*a", "1 - a², as (1-a)·(1+a) (the slopes of asin, atanh)"),
+    _u(
+        "omsq",
+        one_minus_square,
+        lambda a, v: -2.0 * a,
+        "-2*a",
+        "1 - a², as (1-a)·(1+a) (the slopes of asin, acos, atanh)",
+    ),
     _u(
         "sigmoidd",
         sigmoid_slope,
