@@ -133,3 +133,12 @@ def test_log_base_second_derivative_at_one_is_zero_for_a_subnormal_base():
     """log(1, b) = 0 for every b: ∂²/∂b² is 0, also at b = 5e-324 where 1/(b·ln b) overflows."""
     result = adcli.hessian(adcli.parse("log(x, b)"), {"x": 1.0, "b": 5e-324}, wrt=["b"])
     assert result.matrix == [[0.0]]
+
+
+@pytest.mark.parametrize("formula", ["log(x)", "log2(x)", "log10(x)", "log(x, 3)"])
+@pytest.mark.parametrize("x", [0.0, -0.0])
+def test_every_logarithm_curves_down_at_zero(formula, x):
+    """-1/(x²·ln b) → -inf at x = ±0 for every base: recip2 reads a zero as +0, so log2 and
+    log10 at -0 agree with log (they gave +inf there)."""
+    result = adcli.hessian(adcli.parse(formula), {"x": x})
+    assert result.matrix == [[-math.inf]]

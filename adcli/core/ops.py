@@ -606,8 +606,9 @@ RULE_OPERATIONS: tuple[Op, ...] = (
     _b(
         "recip2",
         recip2,
-        (lambda a, b, v: -ieee.div(v, a), lambda a, b, v: -ieee.div(v, b)),
-        ("-v/a", "-v/b"),
+        # a zero a read as +0, as recip2 reads it: log2'' at -0 is -inf, as log'' is
+        (lambda a, b, v: -ieee.div(v, a + 0.0), lambda a, b, v: -ieee.div(v, b)),
+        ("-v/(a+0)", "-v/b"),
         "1/(a·b), without overflowing or underflowing a·b (the slopes of the logarithms)",
     ),
     _b(
