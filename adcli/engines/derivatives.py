@@ -206,6 +206,7 @@ def vjp(graph: Graph, point: Mapping[str, float], weights: list[float], record: 
     )  # fmt: skip
     if record:
         result.trace = _trace_result(graph, "reverse", result.point, values, partials, adjoints=bar)
+        result.trace.seeds = {node: w for node, w in seeds.items() if bar[node] is not None}
     result.warnings = _warnings(graph, values, every) + _nonfinite("the derivative by", product.items())
     return result
 

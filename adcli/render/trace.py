@@ -137,6 +137,19 @@ def output_name(graph: Graph) -> str:
     return next((n for n in ("y", "f", "out", "output") if n not in graph.variables), "result")
 
 
+def output_names(graph: Graph) -> list[str]:
+    """One name per output: the output's name alone, or y1, y2, … (no variable's name) for several."""
+    count = len(graph.outputs)
+    if count == 1:
+        return [output_name(graph)]
+    taken = set(graph.variables)
+    for base in ("y", "f", "out", "output", "result"):
+        names = [f"{base}{k}" for k in range(1, count + 1)]
+        if base not in taken and taken.isdisjoint(names):
+            return names
+    return [f"result_{k}" for k in range(1, count + 1)]
+
+
 def operand(graph: Graph, node: int, mark: str = "") -> Any:
     """A node as an argument: its symbol, or a constant's literal text (constants have no number)."""
     if graph.n_inputs <= node < graph.n_leaves:
@@ -302,7 +315,7 @@ def primal_section(result: Result, full: bool) -> Section:
     """Inputs, operations and the output: definition, source text and value."""
     graph, values = result.graph, result.values
     n_in, n_ops = graph.n_inputs, graph.operation_count
-    out = output_name(graph)
+    outs = output_names(graph)
 
     def row(r: int) -> Row:
         lhs: Cell
@@ -313,11 +326,12 @@ def primal_section(result: Result, full: bool) -> Section:
             node = graph.n_leaves + r - n_in
             lhs = (Sym(number_of(graph, node)), " = ", *definition(graph, node))
             return ((lhs, (Code(source_text(graph, node)),), (Num(values[node]),)), "")
-        lhs = (Name(out), " = ", operand(graph, graph.output))
-        return ((lhs, (), (Num(values[graph.output]),)), "result")
+        o = graph.outputs[r - n_in - n_ops]
+        lhs = (Name(outs[r - n_in - n_ops]), " = ", operand(graph, o))
+        return ((lhs, (), (Num(values[o]),)), "result")
 
     headers = [(Word("definition"),), (Word("formula"),), (Word("value"),)]
-    return _section("primal trace", headers, [False, False, True], n_in + n_ops + 1, row, full)
+    return _section("primal trace", headers, [False, False, True], n_in + n_ops + len(outs), row, full)
 
 
 def tangent_section(result: Result, full: bool) -> Section:
@@ -327,7 +341,7 @@ def tangent_section(result: Result, full: bool) -> Section:
     seeds = list(tangents.values())
     partials = result.partials or [None] * len(graph)
     n_in, n_ops = graph.n_inputs, graph.operation_count
-    out = output_name(graph)
+    outs = output_names(graph)
 
     def active(node: int) -> bool:
         return any(t[node] is not None for t in seeds)
@@ -349,14 +363,17 @@ def tangent_section(result: Result, full: bool) -> Section:
             local = partials[node]
             filled = join_terms([_filled_term(graph, node, k, local[k]) for k in ks]) if local else []
             return (((*lhs, *rule), tuple(filled), *((Num(t[node]),) for t in seeds)), "")
-        o = graph.output
-        lhs = (Name(out, DOT), " = ", operand(graph, o, DOT) if not graph.n_inputs <= o < graph.n_leaves else "0")
-        return ((lhs, (), *((Num(result.gradient[name]),) for name in tangents)), "result")
+        k = r - n_in - n_ops
+        o = graph.outputs[k]
+        lhs = (Name(outs[k], DOT), " = ", operand(graph, o, DOT) if not graph.n_inputs <= o < graph.n_leaves else "0")
+        if len(outs) == 1:
+            return ((lhs, (), *((Num(result.gradient[name]),) for name in tangents)), "result")
+        return ((lhs, (), *((Num(0.0 if t[o] is None else t[o]),) for t in seeds)), "result")
 
     headers: list[Cell] = [(Word("tangent rule"),), (Word("local partials filled in"),)]
     headers += [("∂", Sym("i"), "/∂", Name(name)) for name in tangents]
     right = [False, False] + [True] * len(tangents)
-    section = _section("tangent trace (forward mode)", headers, right, n_in + n_ops + 1, row, full)
+    section = _section("tangent trace (forward mode)", headers, right, n_in + n_ops + len(outs), row, full)
     section.spread, section.keep_columns = 2, full  # --full shows every tangent column, however wide
     return section
 
@@ -371,7 +388,7 @@ def _filled_term(graph: Graph, node: int, k: int, p: float | None) -> tuple[bool
     return False, [tangent, "·", Num(p, factor=True)]
 
 
-def _count_updates(graph: Graph, bar: list[float | None]) -> int:
+def _count_updates(graph: Graph, bar: list[float | None], last: int | None = None) -> int:
     """How many adjoint updates the sweep made: reached operations times their reached arguments.
 
     Counted with map and compress over the engines' code table, so a 100,000-operation
@@ -382,56 +399,88 @@ def _count_updates(graph: Graph, bar: list[float | None]) -> int:
 
     reached = [b is not None for b in bar]
     reached.append(False)  # code's "no second argument" is -1: this sentinel
-    ops_reached = reached[graph.n_leaves : len(graph)]
-    code = graph.code
+    end = len(graph) if last is None else last + 1
+    ops_reached = reached[graph.n_leaves : end]
+    code = graph.code[: end - graph.n_leaves]
     first = sum(compress(map(reached.__getitem__, map(itemgetter(1), code)), ops_reached))
     second = sum(compress(map(reached.__getitem__, map(itemgetter(2), code)), ops_reached))
     return first + second
 
 
 def adjoint_section(result: Result, full: bool) -> Section:
-    """Reverse mode: the seed ȳ = 1, one row per update v̄ⱼ += v̄ᵢ · ∂vᵢ/∂vⱼ in backward order, the gradient.
+    """Reverse mode: the seeds (ȳ = 1, or each output's weight for vᵀJ), one row per update
+    v̄ⱼ += v̄ᵢ · ∂vᵢ/∂vⱼ in backward order, the gradient.
 
-    Only the rows shown are built: the head walks down from the output, the tail up from
+    An output that is also a step of a later output starts at its seed and adds the
+    updates into it: a row before its own updates shows the sum it passes on. Only the
+    rows shown are built: the head walks down from the last output, the tail up from
     the first operation.
     """
     graph = result.graph
     bar = result.adjoints or [None] * len(graph)
     partials = result.partials or [None] * len(graph)
     args = graph.args
-    out = output_name(graph)
-    o = graph.output
-    seeded = bar[o] is not None
+    outs = output_names(graph)
+    if result.seeds is None:
+        seeds = {graph.output: 1.0} if bar[graph.output] is not None else {}
+    else:
+        seeds = dict(result.seeds)
+    seeded = sorted(seeds, reverse=True)  # the order the sweep meets them
+    start = seeded[0] if seeded else graph.output
+    named: dict[int, list[str]] = {}
+    for name, node in zip(outs, graph.outputs, strict=True):
+        named.setdefault(node, []).append(name)
+    # Seeded nodes that are also updated (an output that is a step of a later one).
+    summed: set[int] = set()
+    if len(seeded) > 1:
+        later = set(seeded)
+        for i in range(graph.n_leaves, start + 1):
+            if bar[i] is not None:
+                summed.update(a for a in args[i] if a in later and a < i)
     wrt = list(result.gradient)
     index = {name: i for i, name in enumerate(graph.variables)}
 
     def updates(nodes) -> object:
         """(node i, argument slot k) for every reached i and reached argument, in the order of ``nodes``."""
         for i in nodes:
+            if i in summed:
+                yield ("sum", i)
             if bar[i] is not None:
                 for k, a in enumerate(args[i]):
                     if bar[a] is not None:
                         yield i, k
 
     def top_down():
-        if seeded:
-            yield None  # the seed row
-        yield from updates(range(o, graph.n_leaves - 1, -1))
+        for node in seeded:
+            yield ("seed", node)
+        yield from updates(range(start, graph.n_leaves - 1, -1))
         yield from wrt
 
     def bottom_up():
         yield from reversed(wrt)
-        for i in range(graph.n_leaves, o + 1):
+        for i in range(graph.n_leaves, start + 1):
             yield from reversed(list(updates((i,))))
-        if seeded:
-            yield None
+        for node in reversed(seeded):
+            yield ("seed", node)
 
-    def row(item: tuple[int, int] | str | None) -> Row:
-        if item is None:  # the seed ȳ = 1
-            return (((Sym(number_of(graph, o), BAR), " = ", Name(out, BAR)), (), (), (Num(1.0),)), "leaf")
+    def seed_names(node: int) -> list:
+        pieces: list = []
+        for name in named.get(node, []):
+            pieces += [" + ", Name(name, BAR)] if pieces else [Name(name, BAR)]
+        return pieces
+
+    def row(item: tuple[int, int] | tuple[str, int] | str) -> Row:
         if isinstance(item, str):  # a variable: its adjoint is the gradient's entry
             lhs = (Name(item, BAR), " = ", Sym(number_of(graph, index[item]), BAR))
             return ((lhs, (), (), (Num(result.gradient[item]),)), "result")
+        if item[0] == "seed":  # an output's adjoint starts at its seed: ȳ = 1, or its weight in vᵀJ
+            node = item[1]
+            lhs = (Sym(number_of(graph, node), BAR), " = ", *seed_names(node))
+            return ((lhs, (), (), (Num(seeds[node]),)), "leaf")
+        if item[0] == "sum":  # its seed plus the updates above: what it passes on
+            node = item[1]
+            lhs = (Sym(number_of(graph, node), BAR), " = ", *seed_names(node), " + ", Word("the updates above"))
+            return ((lhs, (), (), (Num(bar[node]),)), "leaf")
         i, k = item
         j = args[i][k]
         g, recorded = bar[i], partials[i]
@@ -451,7 +500,7 @@ def adjoint_section(result: Result, full: bool) -> Section:
     right = [False, False, True, True]
     title = "adjoint trace (reverse mode)"
     note = "" if seeded else f"the output does not depend on {', '.join(wrt)}: every adjoint is 0"
-    total = int(seeded) + _count_updates(graph, bar) + len(wrt)
+    total = len(seeded) + len(summed) + _count_updates(graph, bar, start) + len(wrt)
     if full or total <= ELIDE_ABOVE:
         return Section(title, headers, right, [row(item) for item in top_down()], note=note)
     head = [row(item) for item in islice(top_down(), HEAD)]
