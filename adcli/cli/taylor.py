@@ -78,8 +78,6 @@ def deriv(
     """
     if mixed is not None and (wrt is not None or direction is not None):
         raise click.UsageError("--mixed names its own variables: leave out --wrt and --dir")
-    if mixed is not None and (trace or taylor):
-        raise click.UsageError("--mixed prints one partial; --trace and --taylor apply to one expansion (--dir)")
     if wrt is not None and direction is not None:
         raise click.UsageError("give --wrt or --dir, not both")
     if mixed is None and order is None:
@@ -118,7 +116,7 @@ def deriv(
         obj = view.mixed_object(result) if mixed is not None else view.result_object(result, taylor, trace)
         sys.stdout.write(dumps(obj) + "\n")
         return
-    body = view.mixed_rows(result, digits) if mixed is not None else view.rows(result, taylor, digits)
+    body = view.mixed_rows(result, digits, taylor) if mixed is not None else view.rows(result, taylor, digits)
     if trace:
         view.render_trace(result, body, digits, full)
     else:

@@ -520,6 +520,7 @@ class MixedResult:
     derivative: float
     directions: list[tuple[dict[str, int], float, Fraction]]  # (s, [t^K] f(p + t·s), weight)
     warnings: list[str] = field(default_factory=list)
+    coefficient: float = math.nan  # ∂^αf/α!: Σ weight·coefficient over the directions, before × α!
 
     @property
     def order(self) -> int:
@@ -768,7 +769,7 @@ def mixed_partial(graph: Graph, point: Mapping[str, float], powers: Mapping[str,
     factorial = math.prod(math.factorial(k) for k in alpha)
     result = MixedResult(
         graph, dict(zip(graph.variables, graph.input_values(point), strict=True)), dict(powers), value,
-        acc * factorial, directions, warnings,
+        acc * factorial, directions, warnings, acc,
     )  # fmt: skip
     if not _finite(result.derivative) and not any("not finite" in x for x in warnings):
         result.warnings.append(f"the mixed partial is {_word(result.derivative)}")
