@@ -454,3 +454,40 @@ def test_deriv_mixed_trace_shows_the_interpolation_by_hand():
     assert "Σ = [x²·y]" in run.output and "[x²·y]·2!·1! = ∂³/∂x²∂y" in run.output
     assert run.output.split()[-4:] == ["value", "8", "∂³/∂x²∂y", "24"]
     assert "adcli deriv 'x^2*y^3' --at x=1,y=2 --dir x=0,y=3 --order 3 --trace" in run.output
+
+
+def test_deriv_trace_as_markdown_like_grads_trace():
+    # x³ at 1: (1 + t)³ = 1 + 3t + 3t² + t³, so every node's coefficients are worked by hand.
+    run = invoke("deriv", "x^3", "--order", "3", "--at", "x=1", "--format", "markdown")
+    assert run.exit_code == 0, run.output
+    lines = run.output.splitlines()
+    assert lines[0] == "Trace of `x^3` at x = 1."  # the heading grad's Markdown trace writes
+    assert "| node | vᵢ,ₖ for k ≥ 1 | vᵢ,₀ | vᵢ,₁ | vᵢ,₂ | vᵢ,₃ |" in lines
+    assert lines[-1].replace(" ", "").endswith("|1|3|3|1|")
+    grad = invoke("grad", "x^3", "--at", "x=1", "--format", "markdown").output.splitlines()
+    assert grad[0] == "Trace of `x^3` at x = 1 (reverse mode)."
+
+
+def test_deriv_trace_as_latex_is_ascii_with_indices_as_groups():
+    run = invoke("deriv", "sin(x)*exp(x)", "--order", "3", "--at", "x=0.5", "--format", "latex", "--digits", "3")
+    assert run.exit_code == 0, run.output
+    assert run.output.isascii() and "\\begin{tabular}" in run.output
+    assert "w_{1,k-j}" in run.output and "\\Sigma _{j=1}^{k}" in run.output
+    mixed = invoke("deriv", "x^2*y^3", "--mixed", "x^2*y", "--at", "x=1,y=2", "--format", "latex")
+    assert mixed.exit_code == 0 and mixed.output.isascii() and "$[t^{3}] f(p + t\\cdot s)$" in mixed.output
+
+
+def test_deriv_trace_as_svg(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    target = tmp_path / "taylor.svg"
+    run = invoke("deriv", "x^3", "--order", "3", "--at", "x=1", "--svg", str(target))
+    assert run.exit_code == 0, run.output
+    assert "Taylor trace (order 3" in run.output  # --svg implies --trace and still prints
+    text = "".join(ET.parse(target).getroot().itertext())
+    assert "Taylor trace (order 3" in text and "adcli: x^3 at x = 1" in text
+
+
+def test_deriv_format_does_not_fit_json():
+    run = invoke("deriv", "x^3", "--order", "3", "--at", "x=1", "--format", "latex", "--json")
+    assert run.exit_code == 2 and "--json prints the whole trace" in run.output

@@ -18,7 +18,7 @@ from .numbers import human
 
 if TYPE_CHECKING:
     from ..engines.taylor import MixedResult, TaylorResult
-    from .trace import Section
+    from .trace import Row, Section
 
 
 def number_text(x: float | None, digits: int | None) -> str:
@@ -29,6 +29,8 @@ def number_text(x: float | None, digits: int | None) -> str:
 
     return traced(x, digits)
 
+
+NOTES_WIDTH = 120  # the width coefficient columns are chosen for in Markdown and LaTeX (--full: all)
 
 _SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _SUB = str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋")
@@ -110,7 +112,7 @@ def mixed_section(result: MixedResult) -> Section:
 
     k = result.order
     headers = [(Word("direction s"),), (f"[t{sup(k)}] f(p + t·s)",), (Word("weight"),), (Word("weight × coefficient"),)]
-    rows = [
+    rows: list[Row] = [
         (((Code(direction_text(result, s)),), (Num(c),), (str(w),), (Num(float(w) * c),)), "")
         for s, c, w in result.directions
     ]
@@ -406,22 +408,22 @@ def trace_section(result: TaylorResult, digits: int | None, full: bool, width: i
 
 
 def render_trace(
-    result: TaylorResult | MixedResult, summary: list[tuple[str, str]], digits: int | None, full: bool
+    result: TaylorResult | MixedResult,
+    summary: list[tuple[str, str]],
+    digits: int | None,
+    full: bool,
+    fmt: str = "text",
+    svg: str | None = None,
 ) -> None:
-    """The Taylor trace (or a mixed partial's interpolation) and the numbers, on a terminal
-    (rich) or piped (the same text, no ANSI codes)."""
+    """The Taylor trace (or a mixed partial's interpolation) and the numbers: a terminal table
+    (rich; piped, the same text without ANSI codes), Markdown or LaTeX, and SVG to ``svg``,
+    all written by the traces' own renderer (render.trace.render)."""
     from ..engines.taylor import MixedResult
     from .text import new_console
-    from .trace import print_rich
+    from .trace import render
 
     console = new_console(highlight=False)
-    if isinstance(result, MixedResult):
-        secs = [mixed_section(result)]
-    else:
-        secs = [trace_section(result, digits, full, console.width)]
-    if console.is_terminal:
-        print_rich(console, secs, digits, summary)
-        return
-    with console.capture() as captured:
-        print_rich(console, secs, digits, summary)
-    sys.stdout.writelines(line.rstrip() + "\n" for line in captured.get().splitlines())
+    width = console.width if fmt == "text" else NOTES_WIDTH
+    section = mixed_section(result) if isinstance(result, MixedResult) else trace_section(result, digits, full, width)
+    secs = [section]
+    render(result, False, digits=digits, full=full, fmt=fmt, svg=svg, summary=summary, secs=secs)

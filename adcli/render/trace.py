@@ -20,7 +20,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .numbers import human
 
@@ -481,13 +481,13 @@ def adjoint_section(result: Result, full: bool) -> Section:
             node = item[1]
             lhs = (Sym(number_of(graph, node), BAR), " = ", *seed_names(node), " + ", Word("the updates above"))
             return ((lhs, (), (), (Num(bar[node]),)), "leaf")
-        i, k = item
+        i, k = cast("tuple[int, int]", item)
         j = args[i][k]
         g, recorded = bar[i], partials[i]
         # None: the edge carries nothing here (a select's closed side, relu below 0), shown as 0.
         p = None if recorded is None else recorded[k]
         term = None if g is None or p is None else g * p
-        update = (Sym(number_of(graph, j), BAR), " += ", Sym(number_of(graph, i), BAR), "·")
+        update: Cell = (Sym(number_of(graph, j), BAR), " += ", Sym(number_of(graph, i), BAR), "·")
         update += tuple(partial_symbol(graph, i, j))
         a = operand(graph, args[i][0])
         b = operand(graph, args[i][1]) if len(args[i]) > 1 else None
@@ -587,6 +587,7 @@ _LATEX_TEXT_ESCAPES = {
     "&": r"\&",
     "…": r"\ldots{}",
     "ᵢ": r"$_i$",
+    "×": r"$\times$",
     "ⱼ": r"$_j$",
 }
 _LATEX_MATH_CHARS = {
@@ -594,6 +595,7 @@ _LATEX_MATH_CHARS = {
     "·": r"\cdot ",
     "∂": r"\partial ",
     "π": r"\pi ",
+    "Σ": r"\Sigma ",
     "≤": r"\le ",
     "≥": r"\ge ",
     "²": "^{2}",
@@ -611,8 +613,12 @@ _LATEX_MATH_CHARS = {
     "~": r"\sim ",
     "\\": r"\backslash ",
 }
+_SUBS, _SUPS = "₀₁₂₃₄₅₆₇₈₉₋₌ᵢⱼₖₙ", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵏ"
+_SCRIPT_ASCII = str.maketrans(_SUBS + _SUPS, "0123456789-=ijkn" + "0123456789-k")
+_SCRIPT_RUN = re.compile(f"(?:[{_SUBS}](?:,(?=[{_SUBS}]))?|[{_SUPS}])+")  # v₁,ₖ: the comma stays in the index
+_SCRIPT_PIECE = re.compile(f"([{_SUBS},]*)([{_SUPS}]*)")
 _LATEX_FUNCTIONS = frozenset({"sin", "cos", "tan", "sinh", "cosh", "tanh", "exp", "log", "ln"})
-_LATEX_WORDS = frozenset({"if", "else", "at"})
+_LATEX_WORDS = frozenset({"if", "else", "at", "for"})
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 
 
@@ -707,6 +713,14 @@ class _LatexMath:
         while i < n:
             ch = text[i]
             nxt = text[i + 1] if i + 1 < n else ""
+            script = _SCRIPT_RUN.match(text, i)
+            if script:  # a run of sub- or superscripts (v₁,ₖ₋ⱼ, Σⱼ₌₁ᵏ): one LaTeX group each
+                for sub, sup in _SCRIPT_PIECE.findall(script.group(0)):
+                    out.append(self._atom("_{" + sub.translate(_SCRIPT_ASCII) + "}" if sub else ""))
+                    if sup:
+                        out.append("^{" + sup.translate(_SCRIPT_ASCII) + "}")
+                i = script.end()
+                continue
             if text.startswith("+=", i):
                 out.append(r"\mathrel{+}=")
                 i += 2
@@ -816,18 +830,25 @@ def point_text(point: dict[str, float], digits: int | None) -> str:
     return text if len(pairs) == len(point) else f"{text}, … ({len(point):,} variables)"
 
 
-def _heading(result: Result, gradient: bool, digits: int | None) -> tuple[str, str]:
+class Traced(Protocol):
+    """What a heading needs of a result: its graph and point (a gradient's also has a mode)."""
+
+    graph: Graph
+    point: dict[str, float]
+
+
+def _heading(result: Traced, gradient: bool, digits: int | None) -> tuple[str, str]:
     """The formula (one line, shortened) and the words after it: the point and the mode."""
     text = " ".join(result.graph.text.split())
     if len(text) > 70:
         text = text[:69] + "…"
     point = point_text(result.point, digits)
     where = f" at {point}" if point else ""
-    how = f" ({result.mode} mode)" if gradient else ""
+    how = f" ({getattr(result, 'mode', '')} mode)" if gradient else ""
     return text, where + how
 
 
-def markdown(result: Result, secs: list[Section], gradient: bool, digits: int | None = None) -> str:
+def markdown(result: Traced, secs: list[Section], gradient: bool, digits: int | None = None) -> str:
     """The trace as GitHub-flavoured Markdown tables, one per section."""
     text, rest = _heading(result, gradient, digits)
     lines = [f"Trace of `{text}`{_md_escape(rest)}."]
@@ -848,7 +869,7 @@ LATEX_SPREAD = 2, 3  # tangent columns in a LaTeX tangent trace's first table, a
 LATEX_SOURCE = 24  # source text longer than this wraps, in a column a quarter of the line wide
 
 
-def latex(result: Result, secs: list[Section], gradient: bool, digits: int | None = None) -> str:
+def latex(result: Traced, secs: list[Section], gradient: bool, digits: int | None = None) -> str:
     """The trace as LaTeX tabular environments (plain LaTeX, no packages needed; ASCII only).
 
     Each table is set in \\small with narrower gaps between columns, so that at the default
@@ -1144,7 +1165,7 @@ def save_svg(path: str, secs: list[Section], digits: int | None, summary: list[t
 
 
 def render(
-    result: Result,
+    result: Traced,
     gradient: bool,
     *,
     digits: int | None = None,
@@ -1153,15 +1174,19 @@ def render(
     svg: str | None = None,
     summary: list[tuple[str, str]] | None = None,
     console: Any = None,
+    secs: list[Section] | None = None,
 ) -> None:
     """Show the traced table in ``fmt`` on stdout (or ``console``), and write it as SVG to ``svg`` if given.
 
     Text goes through rich (no ANSI codes when stdout is not a terminal, none of colour
-    under NO_COLOR); Markdown and LaTeX are written directly, without rich.
+    under NO_COLOR); Markdown and LaTeX are written directly, without rich. ``secs``:
+    tables built elsewhere (the Taylor trace), written out the same ways; by default
+    the primal and derivative traces of the gradient-kind ``result``.
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    secs = sections(result, gradient, full)
+    if secs is None:
+        secs = sections(cast("Result", result), gradient, full)
     summary = summary or []
     if fmt == "markdown":
         sys.stdout.write(markdown(result, secs, gradient, digits))
