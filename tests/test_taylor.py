@@ -491,3 +491,10 @@ def test_deriv_trace_as_svg(tmp_path):
 def test_deriv_format_does_not_fit_json():
     run = invoke("deriv", "x^3", "--order", "3", "--at", "x=1", "--format", "latex", "--json")
     assert run.exit_code == 2 and "--json prints the whole trace" in run.output
+
+
+def test_deriv_svg_to_an_unwritable_path_fails_first_with_one_message(tmp_path):
+    for target, reason in ((tmp_path / "missing" / "t.svg", "No such file"), (tmp_path, "is a directory")):
+        run = invoke("deriv", "x^3", "--order", "3", "--at", "x=1", "--svg", str(target))
+        assert run.exit_code == 2 and reason in run.output
+        assert "Taylor trace" not in run.output  # refused before any work or output
