@@ -79,3 +79,8 @@ def caret_display(text: str, pos: int) -> str:
     suffix = "…" if right < end else ""
     shown = "".join(_printable(ch) for ch in text[left:right])
     return f"  {prefix}{shown}{suffix}\n  {' ' * (len(prefix) + pos - left)}^"
+
+
+def counted(n: int, word: str, plural: str | None = None) -> str:
+    """``n`` and the noun in the number it takes: 1 entry, 2 entries, 1,000 rows."""
+    return f"{n:,} {word if n == 1 else (plural or word + 's')}"

@@ -269,3 +269,32 @@ def test_the_commands_speak_strict_json_and_exit_as_documented():
     assert run.code == 2 and run.err.startswith("error: the direction names 'z'")
     run = run_adcli("grad", "x*y; x+y", "--at", "x=1,y=2")
     assert run.code == 2 and "adcli jacobian" in run.err
+
+
+def test_counted_takes_the_noun_in_its_number():
+    from adcli.errors import counted
+
+    assert [counted(1, "entry", "entries"), counted(2, "entry", "entries"), counted(1000, "row")] == [
+        "1 entry",
+        "2 entries",
+        "1,000 rows",
+    ]
+
+
+def test_a_vjp_with_one_weight_too_few_says_one_weight_was_given():
+    with pytest.raises(adcli.PointError) as caught:
+        derivatives.vjp(adcli.parse("x; y"), {"x": 1, "y": 2}, [1.0])
+    assert "the formula has 2 outputs, and 1 weight was given" in str(caught.value)
+
+
+def test_non_finite_warnings_count_in_the_singular_and_advise_what_fits_the_command():
+    # 1/x at 0: ∂/∂x = -1/x² is -inf in both outputs 1/x + y and 1/x: two entries are not finite.
+    jac = derivatives.jacobian(adcli.parse("1/x + y; 1/x"), {"x": 0, "y": 1})
+    warning = next(w for w in jac.warnings if w.startswith("∂"))
+    assert "(1 more entry is not finite)" in warning and "'adcli check' on that output alone" in warning
+    # log(x)*y at x = 0: ∂²/∂x² = -y/x² and ∂²/∂x∂y = 1/x are not finite, ∂²/∂y² = 0 is.
+    hes = derivatives.hessian(adcli.parse("log(x)*y"), {"x": 0, "y": 1})
+    warning = next(w for w in hes.warnings if w.startswith("∂²f/∂"))
+    assert "more entries are not finite" in warning
+    assert 'adcli deriv --mixed "x^2"' in warning or 'adcli deriv --mixed "x*y"' in warning
+    assert "adcli check" not in warning

@@ -635,3 +635,78 @@ def test_cli_svg_is_checked_without_leaving_files_behind(tmp_path):
     target.write_text("keep", encoding="utf-8")
     assert run("grad", "x*", "--at", "x=1", "--svg", str(target)).returncode == 2
     assert target.read_text(encoding="utf-8") == "keep"  # an existing file is not emptied by the check
+
+
+def _vjp_tables(formula: str, point: dict, weights: list[float], full: bool = False) -> dict[str, list[list[str]]]:
+    """The traced tables of a vᵀJ sweep, as a person sees them."""
+    from adcli.engines import derivatives
+
+    result = derivatives.vjp(adcli.parse(formula), point, weights, record=True)
+    console = Console(width=100, record=True, file=io.StringIO(), color_system=None)
+    render_trace.render(result.trace, True, console=console, full=full)
+    return tables(console.export_text())
+
+
+def test_vjp_trace_seeds_every_output_with_its_weight():
+    # x*y; x+y; sin(x) at (1, 2), v = (1, -2, 3): v̄₃ = 3, v̄₂ = -2, v̄₁ = 1 before any update;
+    # x̄ = 3·cos 1 - 2 + 1·2 = 3·cos 1, ȳ = -2 + 1·1 = -1.
+    found = _vjp_tables("x*y; x+y; sin(x)", {"x": 1, "y": 2}, [1, -2, 3])
+    assert found["primal trace"][-3:] == [["f1 = v₁", "2"], ["f2 = v₂", "3"], ["f3 = v₃", repr(math.sin(1))]]
+    rows = found["adjoint trace (reverse mode)"]
+    assert rows[:3] == [["v̄₃ = f̄3", "3"], ["v̄₂ = f̄2", "-2"], ["v̄₁ = f̄1", "1"]]
+    assert rows[3][0] == "v̄₋₁ += v̄₃·∂v₃/∂v₋₁" and float(rows[3][-1]) == 3 * math.cos(1)
+    assert rows[4:8] == [
+        ["v̄₋₁ += v̄₂·∂v₂/∂v₋₁", "1", "-2·1", "-2"],
+        ["v̄₀ += v̄₂·∂v₂/∂v₀", "1", "-2·1", "-2"],
+        ["v̄₋₁ += v̄₁·∂v₁/∂v₋₁", "v₀", "1·2", "2"],
+        ["v̄₀ += v̄₁·∂v₁/∂v₀", "v₋₁", "1·1", "1"],
+    ]
+    assert rows[-1] == ["ȳ = v̄₀", "-1"]
+
+
+def test_vjp_trace_adds_an_outputs_seed_to_the_updates_from_a_later_output():
+    # a = x*y; a; a + y at (1, 2), v = (1, -2): by hand v̄₂ = -2 and v̄₁ = 1 to start;
+    # v̄₁ += v̄₂·1 = -2 and v̄₀ += v̄₂·1 = -2, so v̄₁ = 1 - 2 = -1 passes on:
+    # v̄₋₁ += -1·y = -2, v̄₀ += -1·x = -1; x̄ = -2, ȳ = -2 - 1 = -3.
+    rows = _vjp_tables("a = x*y; a; a + y", {"x": 1, "y": 2}, [1, -2])["adjoint trace (reverse mode)"]
+    assert rows == [
+        ["v̄₂ = f̄2", "-2"],
+        ["v̄₁ = f̄1", "1"],
+        ["v̄₁ += v̄₂·∂v₂/∂v₁", "1", "-2·1", "-2"],
+        ["v̄₀ += v̄₂·∂v₂/∂v₀", "1", "-2·1", "-2"],
+        ["v̄₁ = f̄1 + the updates above", "-1"],
+        ["v̄₋₁ += v̄₁·∂v₁/∂v₋₁", "v₀", "-1·2", "-2"],
+        ["v̄₀ += v̄₁·∂v₁/∂v₀", "v₋₁", "-1·1", "-1"],
+        ["x̄ = v̄₋₁", "-2"],
+        ["ȳ = v̄₀", "-3"],
+    ]
+
+
+def test_vjp_trace_of_one_node_that_is_two_outputs_seeds_it_with_both_weights():
+    # x*y; x*y share one node: v̄₁ = 1 + 2 = 3; x̄ = 3·y = 6, ȳ = 3·x = 3.
+    rows = _vjp_tables("x*y; x*y", {"x": 1, "y": 2}, [1, 2])["adjoint trace (reverse mode)"]
+    assert rows[0] == ["v̄₁ = f̄1 + f̄2", "3"]
+    assert rows[-2:] == [["x̄ = v̄₋₁", "6"], ["ȳ = v̄₀", "3"]]
+
+
+def test_vjp_trace_starts_at_the_highest_seeded_node_not_the_last_output():
+    # sin(x)*y; sin(x): the last output is v₁ = sin(x), an earlier node than v₂ = v₁·y.
+    # v = (1, 1): v̄₂ = 1, v̄₁ = 1 + 1·y = 3, x̄ = 3·cos(0) = 3, ȳ = v₁ = sin 0 = 0.
+    rows = _vjp_tables("sin(x)*y; sin(x)", {"x": 0, "y": 2}, [1, 1])["adjoint trace (reverse mode)"]
+    assert rows[:2] == [["v̄₂ = f̄1", "1"], ["v̄₁ = f̄2", "1"]]
+    assert ["v̄₁ = f̄2 + the updates above", "3"] in rows
+    assert rows[-2:] == [["x̄ = v̄₋₁", "3"], ["ȳ = v̄₀", "0"]]
+
+
+def test_vjp_trace_counts_its_seed_rows_whole_or_cut():
+    # 60 outputs x*k: 60 seeds, 60 updates into x, one gradient row: 121 rows; x̄ = 1 + … + 60 = 1830.
+    from adcli.engines import derivatives
+
+    formula = "; ".join(f"x*{k}" for k in range(1, 61))
+    rows = _vjp_tables(formula, {"x": 1}, [1.0] * 60, full=True)["adjoint trace (reverse mode)"]
+    assert len(rows) == 121
+    assert rows[0] == ["v̄₆₀ = ȳ60", "1"]
+    assert rows[-1] == ["x̄ = v̄₀", "1830"]
+    trace = derivatives.vjp(adcli.parse(formula), {"x": 1}, [1.0] * 60, record=True).trace
+    cut = render_trace.adjoint_section(trace, full=False)
+    assert cut.total == 121 and cut.tail[-1][0][-1] == (render_trace.Num(1830.0),)

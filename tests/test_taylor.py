@@ -428,3 +428,76 @@ def test_deriv_errors(args, message):
     run = invoke(*args)
     assert run.exit_code == 2
     assert message in run.output
+
+
+def test_deriv_mixed_taylor_prints_the_mixed_coefficient():
+    # f = x²y³: ∂³f/∂x²∂y = 2·3y² = 24 at y = 2, and the coefficient of (Δx)²(Δy) is 24/(2!·1!) = 12.
+    run = invoke("deriv", "x^2*y^3", "--mixed", "x^2*y", "--at", "x=1,y=2", "--taylor")
+    assert run.exit_code == 0, run.output
+    assert run.output.split() == ["value", "8", "[x²·y]", "12"]
+    # f = x³y²: ∂⁵f/∂x³∂y² = 6·2 = 12, over 3!·2! = 12: the coefficient is 1 (its own monomial's).
+    obj = json.loads(invoke("deriv", "x^3*y^2", "--mixed", "x^3*y^2", "--at", "x=0.5,y=3", "--json").output)
+    assert math.isclose(obj["derivative"], 12.0, rel_tol=1e-12) and math.isclose(obj["coefficient"], 1.0, rel_tol=1e-12)
+
+
+def test_deriv_mixed_trace_shows_the_interpolation_by_hand():
+    # f = x²y³ at (1, 2): the t³ coefficients of f(p + t·s), by hand: s = (0, 3): (2+3t)³ → 27;
+    # s = (1, 2): 8(1+t)⁵ → 80; s = (2, 1): (1+2t)²(2+t)³ → 1 + 24 + 48 = 73; s = (3, 0): 0.
+    run = invoke("deriv", "x^2*y^3", "--mixed", "x^2*y", "--at", "x=1,y=2", "--trace")
+    assert run.exit_code == 0, run.output
+    rows = {}
+    for line in run.output.splitlines():
+        cells = line.split()
+        if cells and cells[0].startswith("x="):
+            rows[cells[0]] = (float(cells[1]), Fraction(cells[2]), float(cells[3]))
+    assert {s: c for s, (c, _, _) in rows.items()} == {"x=0,y=3": 27, "x=1,y=2": 80, "x=2,y=1": 73, "x=3,y=0": 0}
+    # The weights solve for the x²y coefficient exactly: Σ w·c = 12, and 12·2!·1! = 24.
+    assert sum(w * Fraction(c) for c, w, _ in rows.values()) == 12
+    assert all(math.isclose(p, float(w) * c, abs_tol=0) for c, w, p in rows.values())
+    assert "Σ = [x²·y]" in run.output and "[x²·y]·2!·1! = ∂³/∂x²∂y" in run.output
+    assert run.output.split()[-4:] == ["value", "8", "∂³/∂x²∂y", "24"]
+    assert "adcli deriv 'x^2*y^3' --at x=1,y=2 --dir x=0,y=3 --order 3 --trace" in run.output
+
+
+def test_deriv_trace_as_markdown_like_grads_trace():
+    # x³ at 1: (1 + t)³ = 1 + 3t + 3t² + t³, so every node's coefficients are worked by hand.
+    run = invoke("deriv", "x^3", "--order", "3", "--at", "x=1", "--format", "markdown")
+    assert run.exit_code == 0, run.output
+    lines = run.output.splitlines()
+    assert lines[0] == "Trace of `x^3` at x = 1."  # the heading grad's Markdown trace writes
+    assert "| node | vᵢ,ₖ for k ≥ 1 | vᵢ,₀ | vᵢ,₁ | vᵢ,₂ | vᵢ,₃ |" in lines
+    assert lines[-1].replace(" ", "").endswith("|1|3|3|1|")
+    grad = invoke("grad", "x^3", "--at", "x=1", "--format", "markdown").output.splitlines()
+    assert grad[0] == "Trace of `x^3` at x = 1 (reverse mode)."
+
+
+def test_deriv_trace_as_latex_is_ascii_with_indices_as_groups():
+    run = invoke("deriv", "sin(x)*exp(x)", "--order", "3", "--at", "x=0.5", "--format", "latex", "--digits", "3")
+    assert run.exit_code == 0, run.output
+    assert run.output.isascii() and "\\begin{tabular}" in run.output
+    assert "w_{1,k-j}" in run.output and "\\Sigma _{j=1}^{k}" in run.output
+    mixed = invoke("deriv", "x^2*y^3", "--mixed", "x^2*y", "--at", "x=1,y=2", "--format", "latex")
+    assert mixed.exit_code == 0 and mixed.output.isascii() and "$[t^{3}] f(p + t\\cdot s)$" in mixed.output
+
+
+def test_deriv_trace_as_svg(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    target = tmp_path / "taylor.svg"
+    run = invoke("deriv", "x^3", "--order", "3", "--at", "x=1", "--svg", str(target))
+    assert run.exit_code == 0, run.output
+    assert "Taylor trace (order 3" in run.output  # --svg implies --trace and still prints
+    text = "".join(ET.parse(target).getroot().itertext())
+    assert "Taylor trace (order 3" in text and "adcli: x^3 at x = 1" in text
+
+
+def test_deriv_format_does_not_fit_json():
+    run = invoke("deriv", "x^3", "--order", "3", "--at", "x=1", "--format", "latex", "--json")
+    assert run.exit_code == 2 and "--json prints the whole trace" in run.output
+
+
+def test_deriv_svg_to_an_unwritable_path_fails_first_with_one_message(tmp_path):
+    for target, reason in ((tmp_path / "missing" / "t.svg", "No such file"), (tmp_path, "is a directory")):
+        run = invoke("deriv", "x^3", "--order", "3", "--at", "x=1", "--svg", str(target))
+        assert run.exit_code == 2 and reason in run.output
+        assert "Taylor trace" not in run.output  # refused before any work or output

@@ -11,7 +11,21 @@ import sys
 
 import click
 
-from .commands import _DIGITS, FormulaCommand, _completer, _formula_and_point, _run, cli, read_formula, read_point
+from .commands import (
+    _DIGITS,
+    _TRACE_OPTIONS,
+    FormulaCommand,
+    _check_writable,
+    _completer,
+    _formula_and_point,
+    _run,
+    _trace_view,
+    cli,
+    read_formula,
+    read_point,
+)
+
+_FORMAT, _SVG = _TRACE_OPTIONS[2], _TRACE_OPTIONS[3]  # the same --format and --svg as grad's trace
 
 MAX_ORDER = 1000  # the engine's limit (adcli.engines.taylor.MAX_ORDER; a test keeps them equal)
 
@@ -55,6 +69,8 @@ Examples:
 @click.option("--trace", is_flag=True, help="Show every operation's coefficient recurrence and coefficients.")
 @_DIGITS
 @click.option("--full", is_flag=True, help="Show every row and every coefficient column of the trace.")
+@_FORMAT
+@_SVG
 def deriv(
     expr: str,
     at: tuple[str, ...],
@@ -67,6 +83,8 @@ def deriv(
     trace: bool,
     digits: int | None,
     full: bool,
+    fmt: str,
+    svg: str | None,
 ) -> None:
     """Derivatives of EXPR of orders 1 … K at a point, by Taylor mode.
 
@@ -78,14 +96,13 @@ def deriv(
     """
     if mixed is not None and (wrt is not None or direction is not None):
         raise click.UsageError("--mixed names its own variables: leave out --wrt and --dir")
-    if mixed is not None and (trace or taylor):
-        raise click.UsageError("--mixed prints one partial; --trace and --taylor apply to one expansion (--dir)")
     if wrt is not None and direction is not None:
         raise click.UsageError("give --wrt or --dir, not both")
     if mixed is None and order is None:
         raise click.UsageError("--order K is needed: the highest order of derivative to compute")
-    if full:
-        trace = True
+    trace = _trace_view(as_json, trace, fmt, svg, full)
+    if svg not in (None, "-"):  # before any work or output
+        _run(lambda: _check_writable(svg, "SVG"))
 
     def work():
         from ..engines import taylor as engine
@@ -118,8 +135,8 @@ def deriv(
         obj = view.mixed_object(result) if mixed is not None else view.result_object(result, taylor, trace)
         sys.stdout.write(dumps(obj) + "\n")
         return
-    body = view.mixed_rows(result, digits) if mixed is not None else view.rows(result, taylor, digits)
+    body = view.mixed_rows(result, digits, taylor) if mixed is not None else view.rows(result, taylor, digits)
     if trace:
-        view.render_trace(result, body, digits, full)
+        view.render_trace(result, body, digits, full, fmt, svg)
     else:
         view.show_rows(body)

@@ -15,10 +15,10 @@ finite, statements no output uses.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from ..errors import AdcliError, PointError
+from ..errors import AdcliError, PointError, counted
 from . import forward, primal, reverse, sparsity
 from .gradient import Result, _at_kink, _finite, _where, _word, _zero_if_none, unused_warnings
 from .results import DirectionalResult, HessianResult, JacobianResult
@@ -59,7 +59,7 @@ def _warnings(graph: Graph, values: list[float], seeds: list[int], order: int = 
         kinks = [i for i in graph.kinked if depends[i] and graph.needed[i] and _at_kink(graph, values, i)]
         if kinks:
             what = "a derivative" if order == 1 else "a derivative or second derivative"
-            more = f" ({len(kinks) - 1} more operations are at kinks)" if len(kinks) > 1 else ""
+            more = f" ({_more(len(kinks) - 1, 'operation', 'at a kink', 'at kinks')})" if len(kinks) > 1 else ""
             found.append(
                 f"{_where(graph, kinks[0])} is at a point where it has no derivative; {what} there is a "
                 f"convention: adcli uses {graph.ops[kinks[0]].kink[1]} (see Numerical conventions in the README){more}"
@@ -67,13 +67,33 @@ def _warnings(graph: Graph, values: list[float], seeds: list[int], order: int = 
     return found
 
 
-def _nonfinite(what: str, numbers: Iterable[tuple[str, float]]) -> list[str]:
+def _more(n: int, word: str, one: str, many: str, plural: str | None = None) -> str:
+    """ "1 more entry is not finite", "2 more entries are not finite"."""
+    return f"{counted(n, 'more ' + word, 'more ' + (plural or word + 's'))} {'is ' + one if n == 1 else 'are ' + many}"
+
+
+# Where a non-finite derivative may be checked another way, by command.
+CHECK_ONE_OUTPUT = "to compare it with the other mode and differences, run 'adcli check' on that output alone"
+
+
+def _nonfinite(what: str, numbers: Iterable[tuple[str, float]], advice: Callable[[str], str] | str) -> list[str]:
     bad = [(label, x) for label, x in numbers if not _finite(x)]
     if not bad:
         return []
-    more = f" ({len(bad) - 1} more entries are not finite)" if len(bad) > 1 else ""
+    more = f" ({_more(len(bad) - 1, 'entry', 'not finite', 'not finite', 'entries')})" if len(bad) > 1 else ""
     label, x = bad[0]
-    return [f"{what} {label} is {_word(x)}{more}; 'adcli check' compares it with the other mode and differences"]
+    hint = advice(label) if callable(advice) else advice
+    return [f"{what} {label} is {_word(x)}{more}; {hint}"]
+
+
+def _second_advice(label: str) -> str:
+    """For ∂²f/∂x∂y: Taylor mode computes the same entry by another way (adcli deriv --mixed)."""
+    a, b = label.split("∂")
+    return (
+        f'adcli deriv --mixed "{a}^2" computes it by Taylor mode'
+        if a == b
+        else (f'adcli deriv --mixed "{a}*{b}" computes it by Taylor mode')
+    )
 
 
 # Jacobians.
@@ -115,7 +135,9 @@ def jacobian(
         [values[o] for o in outputs], matrix, chosen, sweeps, mode,
     )  # fmt: skip
     result.warnings = _warnings(graph, values, seeds) + _nonfinite(
-        "∂", ((f"({texts[r]})/∂{names[j]}", x) for r, row in enumerate(matrix) for j, x in enumerate(row))
+        "∂",
+        ((f"({texts[r]})/∂{names[j]}", x) for r, row in enumerate(matrix) for j, x in enumerate(row)),
+        CHECK_ONE_OUTPUT,
     )
     return result
 
@@ -178,7 +200,7 @@ def jvp(graph: Graph, point: Mapping[str, float], direction: Mapping[str, float]
     if record:
         result.trace = _trace_result(graph, "forward", result.point, values, partials, tangents={"v": dot})
     result.warnings = _warnings(graph, values, [i for i, t in seed.items() if t != 0.0]) + _nonfinite(
-        "the derivative of", product.items()
+        "the derivative of", product.items(), CHECK_ONE_OUTPUT
     )
     return result
 
@@ -187,8 +209,8 @@ def vjp(graph: Graph, point: Mapping[str, float], weights: list[float], record: 
     """vᵀJ: the gradient of Σₖ wₖ·yₖ, in one reverse sweep (one weight per output, in order)."""
     if len(weights) != len(graph.outputs):
         raise PointError(
-            f"--seed needs one weight per output: the formula has {len(graph.outputs)} "
-            f"output{'s' * (len(graph.outputs) != 1)}, and {len(weights)} were given"
+            f"--seed needs one weight per output: the formula has {counted(len(graph.outputs), 'output')}, "
+            f"and {counted(len(weights), 'weight')} {'was' if len(weights) == 1 else 'were'} given"
         )
     inputs = graph.input_values(point)
     values = primal.sweep(graph, inputs)
@@ -206,7 +228,12 @@ def vjp(graph: Graph, point: Mapping[str, float], weights: list[float], record: 
     )  # fmt: skip
     if record:
         result.trace = _trace_result(graph, "reverse", result.point, values, partials, adjoints=bar)
-    result.warnings = _warnings(graph, values, every) + _nonfinite("the derivative by", product.items())
+        result.trace.seeds = {node: w for node, w in seeds.items() if bar[node] is not None}
+    result.warnings = _warnings(graph, values, every) + _nonfinite(
+        "the derivative by",
+        product.items(),
+        "to compare each output's gradient with the other mode and differences, run 'adcli check' on that output alone",
+    )
     return result
 
 
@@ -270,7 +297,7 @@ def hessian(graph: Graph, point: Mapping[str, float], wrt: Iterable[str] | None 
     result.warnings = (
         _warnings(graph, values, seeds, order=2)
         + _recorded_kinks(graph, recorded, rvalues, seeds)
-        + _nonfinite("∂²f/∂", ((f"{names[i]}∂{names[j]}", matrix[i][j]) for i, j in entries))
+        + _nonfinite("∂²f/∂", ((f"{names[i]}∂{names[j]}", matrix[i][j]) for i, j in entries), _second_advice)
     )
     return result
 
@@ -320,6 +347,6 @@ def hvp(
     result.warnings = (
         _warnings(graph, values, seeds, order=2)
         + _recorded_kinks(graph, recorded, rvalues, seeds)
-        + _nonfinite("(H·d) for", product.items())
+        + _nonfinite("(H·d) for", product.items(), "'adcli hessian' without --dir shows which entries of H are")
     )
     return result

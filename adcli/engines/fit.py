@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import AdcliError, PointError
+from ..errors import AdcliError, PointError, counted
 from .batch import compile_batch, run
 from .optimize import Diverged, Outcome, _check, _norm, _Recorder
 
@@ -241,7 +241,8 @@ def train(
     v = np.zeros_like(theta)
     b1, b2, eps = ADAM
     t = 0
-    reason, detail = "budget", f"{plan.epochs} epochs of {math.ceil(n / plan.batch)} steps (--epochs)"
+    per_epoch = counted(math.ceil(n / plan.batch), "step")
+    reason, detail = "budget", f"{counted(plan.epochs, 'epoch')} of {per_epoch} (--epochs)"
     try:
         _check(f0, g, f0, 0, lr=True)
         for epoch in range(1, plan.epochs + 1):

@@ -37,6 +37,7 @@ class Result:
     partials: list[tuple[float | None, ...] | None] | None  # None when not recorded
     tangents: dict[str, list[float | None]] | None = None  # forward mode, recorded: one list per variable
     adjoints: list[float | None] | None = None  # reverse mode, recorded: one per node
+    seeds: dict[int, float] | None = None  # reverse mode: the outputs' starting adjoints (vᵀJ); None: ȳ = 1
     warnings: list[str] = field(default_factory=list)
 
     @property

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import AdcliError, PointError
+from ..errors import AdcliError, PointError, counted
 from . import forward, primal, reverse
 from .gradient import _zero_if_none
 
@@ -310,7 +310,8 @@ def _ours(objective, x, method, lr, steps, tol, lower, upper, record) -> tuple[s
             return "stalled", f"step {k} moved x by {dx:.3g}: no coordinate changes beyond rounding", k
     if _norm(pg) <= tol:
         return "tolerance", f"the largest gradient component {_norm(pg):.3g} ≤ tol {tol:g}", steps
-    return "budget", f"{steps} steps taken (--steps); the largest gradient component is {_norm(pg):.3g}", steps
+    taken = counted(steps, "step")
+    return "budget", f"{taken} taken (--steps); the largest gradient component is {_norm(pg):.3g}", steps
 
 
 class _Reached(Exception):
@@ -388,7 +389,7 @@ def _scipy(
     if state["reached"] or gnorm <= tol:
         return "tolerance", f"the largest gradient component {gnorm:.3g} ≤ tol {tol:g}", k
     if result.status == 1 or k >= steps:
-        return "budget", f"{steps} steps taken (--steps); the largest gradient component is {gnorm:.3g}", k
+        return "budget", f"{counted(steps, 'step')} taken (--steps); the largest gradient component is {gnorm:.3g}", k
     return "stalled", f"scipy's {SCIPY[method]}: {message}; the largest gradient component is {gnorm:.3g}", k
 
 

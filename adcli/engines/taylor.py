@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 
 from ..core import ieee
 from ..core.ops import BY_NAME, CONST, INPUT, Op
-from ..errors import AdcliError, PointError
+from ..errors import AdcliError, PointError, counted
 from . import primal
 from .gradient import _at_kink, _finite, _where, _word, unused_warnings
 
@@ -520,6 +520,7 @@ class MixedResult:
     derivative: float
     directions: list[tuple[dict[str, int], float, Fraction]]  # (s, [t^K] f(p + t·s), weight)
     warnings: list[str] = field(default_factory=list)
+    coefficient: float = math.nan  # ∂^αf/α!: Σ weight·coefficient over the directions, before × α!
 
     @property
     def order(self) -> int:
@@ -609,7 +610,8 @@ def taylor_warnings(graph: Graph, values: list[float], seeds: list[int], order: 
         kinks = [i for i in graph.kinked if depends[i] and needed[i] and _at_kink(graph, values, i)]
         if kinks:
             what = "a derivative" if order == 1 else f"a derivative of any order up to {order}"
-            more = f" ({len(kinks) - 1} more operations are at kinks)" if len(kinks) > 1 else ""
+            n = len(kinks) - 1
+            more = f" ({counted(n, 'more operation')} {'is at a kink' if n == 1 else 'are at kinks'})" if n else ""
             found.append(
                 f"{_where(graph, kinks[0])} is at a point where it has no derivative; {what} there is a "
                 f"convention: adcli uses {graph.ops[kinks[0]].kink[1]} (see Numerical conventions in the README){more}"
@@ -748,7 +750,7 @@ def mixed_partial(graph: Graph, point: Mapping[str, float], powers: Mapping[str,
     total = _check_order(sum(powers.values()))
     if math.comb(total + len(names) - 1, total) > MAX_MIXED_DIRECTIONS:
         raise AdcliError(
-            f"a mixed partial of order {total} in {len(names)} variables needs more than "
+            f"a mixed partial of order {total} in {counted(len(names), 'variable')} needs more than "
             f"{MAX_MIXED_DIRECTIONS:,} directional expansions"
         )
     alpha = tuple(powers[name] for name in names)
@@ -768,7 +770,7 @@ def mixed_partial(graph: Graph, point: Mapping[str, float], powers: Mapping[str,
     factorial = math.prod(math.factorial(k) for k in alpha)
     result = MixedResult(
         graph, dict(zip(graph.variables, graph.input_values(point), strict=True)), dict(powers), value,
-        acc * factorial, directions, warnings,
+        acc * factorial, directions, warnings, acc,
     )  # fmt: skip
     if not _finite(result.derivative) and not any("not finite" in x for x in warnings):
         result.warnings.append(f"the mixed partial is {_word(result.derivative)}")

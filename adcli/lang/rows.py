@@ -19,7 +19,7 @@ from typing import Any, BinaryIO, cast
 
 import numpy as np
 
-from ..errors import AdcliError, PointError
+from ..errors import AdcliError, PointError, counted
 from .point import _SPECIAL, _json_kind, constant_value
 
 
@@ -198,7 +198,7 @@ class RowReader:
                     continue
                 fields = next(csv.reader([text]))
                 if len(fields) != len(self.columns):
-                    raise PointError(f"{len(fields)} fields, but the header has {len(self.columns)}")
+                    raise PointError(f"{counted(len(fields), 'field')}, but the header has {len(self.columns)}")
                 row = {}
                 for k in self.numeric:
                     name = self.columns[k]

@@ -18,7 +18,7 @@ from .numbers import human
 
 if TYPE_CHECKING:
     from ..engines.taylor import MixedResult, TaylorResult
-    from .trace import Section
+    from .trace import Row, Section
 
 
 def number_text(x: float | None, digits: int | None) -> str:
@@ -29,6 +29,8 @@ def number_text(x: float | None, digits: int | None) -> str:
 
     return traced(x, digits)
 
+
+NOTES_WIDTH = 120  # the width coefficient columns are chosen for in Markdown and LaTeX (--full: all)
 
 _SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _SUB = str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋")
@@ -71,8 +73,63 @@ def mixed_label(result: MixedResult) -> str:
     return f"∂{sup(total) if total > 1 else ''}/{parts}"
 
 
-def mixed_rows(result: MixedResult, digits: int | None) -> list[tuple[str, str]]:
+def coefficient_label(result: MixedResult) -> str:
+    """The mixed Taylor coefficient ∂^αf/α! as the coefficient of its monomial: [x²·y]."""
+    return "[" + "·".join(f"{name}{sup(k) if k > 1 else ''}" for name, k in result.powers.items()) + "]"
+
+
+def factorials(result: MixedResult) -> str:
+    """α! written out: 2!·1!."""
+    return "·".join(f"{k}!" for k in result.powers.values())
+
+
+def mixed_rows(result: MixedResult, digits: int | None, taylor: bool = False) -> list[tuple[str, str]]:
+    """The value and the mixed partial, or with ``taylor`` its Taylor coefficient ∂^αf/α!."""
+    if taylor:
+        return [("value", _text(result.value, digits)), (coefficient_label(result), _text(result.coefficient, digits))]
     return [("value", _text(result.value, digits)), (mixed_label(result), _text(result.derivative, digits))]
+
+
+def direction_text(result: MixedResult, s: dict[str, int]) -> str:
+    """A direction as --dir takes it: every variable of the partial, 0 where s leaves it out."""
+    return ",".join(f"{name}={s.get(name, 0)}" for name in result.powers)
+
+
+def _command(result: MixedResult, options: str) -> str:
+    """The adcli deriv command for this formula and point with ``options``; EXPR and POINT if too long."""
+    import shlex
+
+    point = ",".join(f"{name}={human(x)}" for name, x in result.point.items())
+    command = f"adcli deriv {shlex.quote(result.graph.text)} --at {point} {options}"
+    if len(command) > 100 or "\n" in result.graph.text:
+        return f"adcli deriv EXPR --at POINT {options}"
+    return command
+
+
+def mixed_section(result: MixedResult) -> Section:
+    """The interpolation: one row per directional expansion, its K-th coefficient, weight and product."""
+    from .trace import Code, Num, Section, Word
+
+    k = result.order
+    headers = [(Word("direction s"),), (f"[t{sup(k)}] f(p + t·s)",), (Word("weight"),), (Word("weight × coefficient"),)]
+    rows: list[Row] = [
+        (((Code(direction_text(result, s)),), (Num(c),), (str(w),), (Num(float(w) * c),)), "")
+        for s, c, w in result.directions
+    ]
+    label, coefficient, alpha = mixed_label(result), coefficient_label(result), factorials(result)
+    rows.append((((f"Σ = {coefficient}",), (), (), (Num(result.coefficient),)), "result"))
+    rows.append((((f"{coefficient}·{alpha} = {label}",), (), (), (Num(result.derivative),)), "result"))
+    s0 = direction_text(result, result.directions[0][0]) if result.directions else ""
+    note = f"each row is one expansion of order {k} along s; its Taylor trace:\n" + (
+        _command(result, f"--dir {s0} --order {k} --trace")
+    )
+    return Section(
+        f"mixed partial by interpolation ({len(result.directions)} directional expansions)",
+        headers,
+        [False, True, True, True],
+        rows,
+        note=note,
+    )
 
 
 def _text(x: float, digits: int | None) -> str:
@@ -116,6 +173,7 @@ def mixed_object(result: MixedResult) -> dict[str, Any]:
     obj["order"] = result.order
     obj["value"] = number(result.value)
     obj["derivative"] = number(result.derivative)
+    obj["coefficient"] = number(result.coefficient)
     obj["directions"] = [
         {"direction": dict(s), "coefficient": number(c), "weight": str(w)} for s, c, w in result.directions
     ]
@@ -349,16 +407,23 @@ def trace_section(result: TaylorResult, digits: int | None, full: bool, width: i
     return section
 
 
-def render_trace(result: TaylorResult, summary: list[tuple[str, str]], digits: int | None, full: bool) -> None:
-    """The Taylor trace and the numbers, on a terminal (rich) or piped (the same text, no ANSI codes)."""
+def render_trace(
+    result: TaylorResult | MixedResult,
+    summary: list[tuple[str, str]],
+    digits: int | None,
+    full: bool,
+    fmt: str = "text",
+    svg: str | None = None,
+) -> None:
+    """The Taylor trace (or a mixed partial's interpolation) and the numbers: a terminal table
+    (rich; piped, the same text without ANSI codes), Markdown or LaTeX, and SVG to ``svg``,
+    all written by the traces' own renderer (render.trace.render)."""
+    from ..engines.taylor import MixedResult
     from .text import new_console
-    from .trace import print_rich
+    from .trace import render
 
     console = new_console(highlight=False)
-    secs = [trace_section(result, digits, full, console.width)]
-    if console.is_terminal:
-        print_rich(console, secs, digits, summary)
-        return
-    with console.capture() as captured:
-        print_rich(console, secs, digits, summary)
-    sys.stdout.writelines(line.rstrip() + "\n" for line in captured.get().splitlines())
+    width = console.width if fmt == "text" else NOTES_WIDTH
+    section = mixed_section(result) if isinstance(result, MixedResult) else trace_section(result, digits, full, width)
+    secs = [section]
+    render(result, False, digits=digits, full=full, fmt=fmt, svg=svg, summary=summary, secs=secs)

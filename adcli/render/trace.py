@@ -20,7 +20,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .numbers import human
 
@@ -135,6 +135,19 @@ def number_of(graph: Graph, node: int) -> int:
 def output_name(graph: Graph) -> str:
     """The output's name: y, unless the formula has a variable y (then f, then out)."""
     return next((n for n in ("y", "f", "out", "output") if n not in graph.variables), "result")
+
+
+def output_names(graph: Graph) -> list[str]:
+    """One name per output: the output's name alone, or y1, y2, … (no variable's name) for several."""
+    count = len(graph.outputs)
+    if count == 1:
+        return [output_name(graph)]
+    taken = set(graph.variables)
+    for base in ("y", "f", "out", "output", "result"):
+        names = [f"{base}{k}" for k in range(1, count + 1)]
+        if base not in taken and taken.isdisjoint(names):
+            return names
+    return [f"result_{k}" for k in range(1, count + 1)]
 
 
 def operand(graph: Graph, node: int, mark: str = "") -> Any:
@@ -302,7 +315,7 @@ def primal_section(result: Result, full: bool) -> Section:
     """Inputs, operations and the output: definition, source text and value."""
     graph, values = result.graph, result.values
     n_in, n_ops = graph.n_inputs, graph.operation_count
-    out = output_name(graph)
+    outs = output_names(graph)
 
     def row(r: int) -> Row:
         lhs: Cell
@@ -313,11 +326,12 @@ def primal_section(result: Result, full: bool) -> Section:
             node = graph.n_leaves + r - n_in
             lhs = (Sym(number_of(graph, node)), " = ", *definition(graph, node))
             return ((lhs, (Code(source_text(graph, node)),), (Num(values[node]),)), "")
-        lhs = (Name(out), " = ", operand(graph, graph.output))
-        return ((lhs, (), (Num(values[graph.output]),)), "result")
+        o = graph.outputs[r - n_in - n_ops]
+        lhs = (Name(outs[r - n_in - n_ops]), " = ", operand(graph, o))
+        return ((lhs, (), (Num(values[o]),)), "result")
 
     headers = [(Word("definition"),), (Word("formula"),), (Word("value"),)]
-    return _section("primal trace", headers, [False, False, True], n_in + n_ops + 1, row, full)
+    return _section("primal trace", headers, [False, False, True], n_in + n_ops + len(outs), row, full)
 
 
 def tangent_section(result: Result, full: bool) -> Section:
@@ -327,7 +341,7 @@ def tangent_section(result: Result, full: bool) -> Section:
     seeds = list(tangents.values())
     partials = result.partials or [None] * len(graph)
     n_in, n_ops = graph.n_inputs, graph.operation_count
-    out = output_name(graph)
+    outs = output_names(graph)
 
     def active(node: int) -> bool:
         return any(t[node] is not None for t in seeds)
@@ -349,14 +363,17 @@ def tangent_section(result: Result, full: bool) -> Section:
             local = partials[node]
             filled = join_terms([_filled_term(graph, node, k, local[k]) for k in ks]) if local else []
             return (((*lhs, *rule), tuple(filled), *((Num(t[node]),) for t in seeds)), "")
-        o = graph.output
-        lhs = (Name(out, DOT), " = ", operand(graph, o, DOT) if not graph.n_inputs <= o < graph.n_leaves else "0")
-        return ((lhs, (), *((Num(result.gradient[name]),) for name in tangents)), "result")
+        k = r - n_in - n_ops
+        o = graph.outputs[k]
+        lhs = (Name(outs[k], DOT), " = ", operand(graph, o, DOT) if not graph.n_inputs <= o < graph.n_leaves else "0")
+        if len(outs) == 1:
+            return ((lhs, (), *((Num(result.gradient[name]),) for name in tangents)), "result")
+        return ((lhs, (), *((Num(0.0 if t[o] is None else t[o]),) for t in seeds)), "result")
 
     headers: list[Cell] = [(Word("tangent rule"),), (Word("local partials filled in"),)]
     headers += [("∂", Sym("i"), "/∂", Name(name)) for name in tangents]
     right = [False, False] + [True] * len(tangents)
-    section = _section("tangent trace (forward mode)", headers, right, n_in + n_ops + 1, row, full)
+    section = _section("tangent trace (forward mode)", headers, right, n_in + n_ops + len(outs), row, full)
     section.spread, section.keep_columns = 2, full  # --full shows every tangent column, however wide
     return section
 
@@ -371,7 +388,7 @@ def _filled_term(graph: Graph, node: int, k: int, p: float | None) -> tuple[bool
     return False, [tangent, "·", Num(p, factor=True)]
 
 
-def _count_updates(graph: Graph, bar: list[float | None]) -> int:
+def _count_updates(graph: Graph, bar: list[float | None], last: int | None = None) -> int:
     """How many adjoint updates the sweep made: reached operations times their reached arguments.
 
     Counted with map and compress over the engines' code table, so a 100,000-operation
@@ -382,63 +399,95 @@ def _count_updates(graph: Graph, bar: list[float | None]) -> int:
 
     reached = [b is not None for b in bar]
     reached.append(False)  # code's "no second argument" is -1: this sentinel
-    ops_reached = reached[graph.n_leaves : len(graph)]
-    code = graph.code
+    end = len(graph) if last is None else last + 1
+    ops_reached = reached[graph.n_leaves : end]
+    code = graph.code[: end - graph.n_leaves]
     first = sum(compress(map(reached.__getitem__, map(itemgetter(1), code)), ops_reached))
     second = sum(compress(map(reached.__getitem__, map(itemgetter(2), code)), ops_reached))
     return first + second
 
 
 def adjoint_section(result: Result, full: bool) -> Section:
-    """Reverse mode: the seed ȳ = 1, one row per update v̄ⱼ += v̄ᵢ · ∂vᵢ/∂vⱼ in backward order, the gradient.
+    """Reverse mode: the seeds (ȳ = 1, or each output's weight for vᵀJ), one row per update
+    v̄ⱼ += v̄ᵢ · ∂vᵢ/∂vⱼ in backward order, the gradient.
 
-    Only the rows shown are built: the head walks down from the output, the tail up from
+    An output that is also a step of a later output starts at its seed and adds the
+    updates into it: a row before its own updates shows the sum it passes on. Only the
+    rows shown are built: the head walks down from the last output, the tail up from
     the first operation.
     """
     graph = result.graph
     bar = result.adjoints or [None] * len(graph)
     partials = result.partials or [None] * len(graph)
     args = graph.args
-    out = output_name(graph)
-    o = graph.output
-    seeded = bar[o] is not None
+    outs = output_names(graph)
+    if result.seeds is None:
+        seeds = {graph.output: 1.0} if bar[graph.output] is not None else {}
+    else:
+        seeds = dict(result.seeds)
+    seeded = sorted(seeds, reverse=True)  # the order the sweep meets them
+    start = seeded[0] if seeded else graph.output
+    named: dict[int, list[str]] = {}
+    for name, node in zip(outs, graph.outputs, strict=True):
+        named.setdefault(node, []).append(name)
+    # Seeded nodes that are also updated (an output that is a step of a later one).
+    summed: set[int] = set()
+    if len(seeded) > 1:
+        later = set(seeded)
+        for i in range(graph.n_leaves, start + 1):
+            if bar[i] is not None:
+                summed.update(a for a in args[i] if a in later and a < i)
     wrt = list(result.gradient)
     index = {name: i for i, name in enumerate(graph.variables)}
 
     def updates(nodes) -> object:
         """(node i, argument slot k) for every reached i and reached argument, in the order of ``nodes``."""
         for i in nodes:
+            if i in summed:
+                yield ("sum", i)
             if bar[i] is not None:
                 for k, a in enumerate(args[i]):
                     if bar[a] is not None:
                         yield i, k
 
     def top_down():
-        if seeded:
-            yield None  # the seed row
-        yield from updates(range(o, graph.n_leaves - 1, -1))
+        for node in seeded:
+            yield ("seed", node)
+        yield from updates(range(start, graph.n_leaves - 1, -1))
         yield from wrt
 
     def bottom_up():
         yield from reversed(wrt)
-        for i in range(graph.n_leaves, o + 1):
+        for i in range(graph.n_leaves, start + 1):
             yield from reversed(list(updates((i,))))
-        if seeded:
-            yield None
+        for node in reversed(seeded):
+            yield ("seed", node)
 
-    def row(item: tuple[int, int] | str | None) -> Row:
-        if item is None:  # the seed ȳ = 1
-            return (((Sym(number_of(graph, o), BAR), " = ", Name(out, BAR)), (), (), (Num(1.0),)), "leaf")
+    def seed_names(node: int) -> list:
+        pieces: list = []
+        for name in named.get(node, []):
+            pieces += [" + ", Name(name, BAR)] if pieces else [Name(name, BAR)]
+        return pieces
+
+    def row(item: tuple[int, int] | tuple[str, int] | str) -> Row:
         if isinstance(item, str):  # a variable: its adjoint is the gradient's entry
             lhs = (Name(item, BAR), " = ", Sym(number_of(graph, index[item]), BAR))
             return ((lhs, (), (), (Num(result.gradient[item]),)), "result")
-        i, k = item
+        if item[0] == "seed":  # an output's adjoint starts at its seed: ȳ = 1, or its weight in vᵀJ
+            node = item[1]
+            lhs = (Sym(number_of(graph, node), BAR), " = ", *seed_names(node))
+            return ((lhs, (), (), (Num(seeds[node]),)), "leaf")
+        if item[0] == "sum":  # its seed plus the updates above: what it passes on
+            node = item[1]
+            lhs = (Sym(number_of(graph, node), BAR), " = ", *seed_names(node), " + ", Word("the updates above"))
+            return ((lhs, (), (), (Num(bar[node]),)), "leaf")
+        i, k = cast("tuple[int, int]", item)
         j = args[i][k]
         g, recorded = bar[i], partials[i]
         # None: the edge carries nothing here (a select's closed side, relu below 0), shown as 0.
         p = None if recorded is None else recorded[k]
         term = None if g is None or p is None else g * p
-        update = (Sym(number_of(graph, j), BAR), " += ", Sym(number_of(graph, i), BAR), "·")
+        update: Cell = (Sym(number_of(graph, j), BAR), " += ", Sym(number_of(graph, i), BAR), "·")
         update += tuple(partial_symbol(graph, i, j))
         a = operand(graph, args[i][0])
         b = operand(graph, args[i][1]) if len(args[i]) > 1 else None
@@ -451,7 +500,7 @@ def adjoint_section(result: Result, full: bool) -> Section:
     right = [False, False, True, True]
     title = "adjoint trace (reverse mode)"
     note = "" if seeded else f"the output does not depend on {', '.join(wrt)}: every adjoint is 0"
-    total = int(seeded) + _count_updates(graph, bar) + len(wrt)
+    total = len(seeded) + len(summed) + _count_updates(graph, bar, start) + len(wrt)
     if full or total <= ELIDE_ABOVE:
         return Section(title, headers, right, [row(item) for item in top_down()], note=note)
     head = [row(item) for item in islice(top_down(), HEAD)]
@@ -538,6 +587,7 @@ _LATEX_TEXT_ESCAPES = {
     "&": r"\&",
     "…": r"\ldots{}",
     "ᵢ": r"$_i$",
+    "×": r"$\times$",
     "ⱼ": r"$_j$",
 }
 _LATEX_MATH_CHARS = {
@@ -545,6 +595,7 @@ _LATEX_MATH_CHARS = {
     "·": r"\cdot ",
     "∂": r"\partial ",
     "π": r"\pi ",
+    "Σ": r"\Sigma ",
     "≤": r"\le ",
     "≥": r"\ge ",
     "²": "^{2}",
@@ -562,8 +613,12 @@ _LATEX_MATH_CHARS = {
     "~": r"\sim ",
     "\\": r"\backslash ",
 }
+_SUBS, _SUPS = "₀₁₂₃₄₅₆₇₈₉₋₌ᵢⱼₖₙ", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵏ"
+_SCRIPT_ASCII = str.maketrans(_SUBS + _SUPS, "0123456789-=ijkn" + "0123456789-k")
+_SCRIPT_RUN = re.compile(f"(?:[{_SUBS}](?:,(?=[{_SUBS}]))?|[{_SUPS}])+")  # v₁,ₖ: the comma stays in the index
+_SCRIPT_PIECE = re.compile(f"([{_SUBS},]*)([{_SUPS}]*)")
 _LATEX_FUNCTIONS = frozenset({"sin", "cos", "tan", "sinh", "cosh", "tanh", "exp", "log", "ln"})
-_LATEX_WORDS = frozenset({"if", "else", "at"})
+_LATEX_WORDS = frozenset({"if", "else", "at", "for"})
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 
 
@@ -658,6 +713,14 @@ class _LatexMath:
         while i < n:
             ch = text[i]
             nxt = text[i + 1] if i + 1 < n else ""
+            script = _SCRIPT_RUN.match(text, i)
+            if script:  # a run of sub- or superscripts (v₁,ₖ₋ⱼ, Σⱼ₌₁ᵏ): one LaTeX group each
+                for sub, sup in _SCRIPT_PIECE.findall(script.group(0)):
+                    out.append(self._atom("_{" + sub.translate(_SCRIPT_ASCII) + "}" if sub else ""))
+                    if sup:
+                        out.append("^{" + sup.translate(_SCRIPT_ASCII) + "}")
+                i = script.end()
+                continue
             if text.startswith("+=", i):
                 out.append(r"\mathrel{+}=")
                 i += 2
@@ -767,18 +830,25 @@ def point_text(point: dict[str, float], digits: int | None) -> str:
     return text if len(pairs) == len(point) else f"{text}, … ({len(point):,} variables)"
 
 
-def _heading(result: Result, gradient: bool, digits: int | None) -> tuple[str, str]:
+class Traced(Protocol):
+    """What a heading needs of a result: its graph and point (a gradient's also has a mode)."""
+
+    graph: Graph
+    point: dict[str, float]
+
+
+def _heading(result: Traced, gradient: bool, digits: int | None) -> tuple[str, str]:
     """The formula (one line, shortened) and the words after it: the point and the mode."""
     text = " ".join(result.graph.text.split())
     if len(text) > 70:
         text = text[:69] + "…"
     point = point_text(result.point, digits)
     where = f" at {point}" if point else ""
-    how = f" ({result.mode} mode)" if gradient else ""
+    how = f" ({getattr(result, 'mode', '')} mode)" if gradient else ""
     return text, where + how
 
 
-def markdown(result: Result, secs: list[Section], gradient: bool, digits: int | None = None) -> str:
+def markdown(result: Traced, secs: list[Section], gradient: bool, digits: int | None = None) -> str:
     """The trace as GitHub-flavoured Markdown tables, one per section."""
     text, rest = _heading(result, gradient, digits)
     lines = [f"Trace of `{text}`{_md_escape(rest)}."]
@@ -799,7 +869,7 @@ LATEX_SPREAD = 2, 3  # tangent columns in a LaTeX tangent trace's first table, a
 LATEX_SOURCE = 24  # source text longer than this wraps, in a column a quarter of the line wide
 
 
-def latex(result: Result, secs: list[Section], gradient: bool, digits: int | None = None) -> str:
+def latex(result: Traced, secs: list[Section], gradient: bool, digits: int | None = None) -> str:
     """The trace as LaTeX tabular environments (plain LaTeX, no packages needed; ASCII only).
 
     Each table is set in \\small with narrower gaps between columns, so that at the default
@@ -1095,7 +1165,7 @@ def save_svg(path: str, secs: list[Section], digits: int | None, summary: list[t
 
 
 def render(
-    result: Result,
+    result: Traced,
     gradient: bool,
     *,
     digits: int | None = None,
@@ -1104,15 +1174,19 @@ def render(
     svg: str | None = None,
     summary: list[tuple[str, str]] | None = None,
     console: Any = None,
+    secs: list[Section] | None = None,
 ) -> None:
     """Show the traced table in ``fmt`` on stdout (or ``console``), and write it as SVG to ``svg`` if given.
 
     Text goes through rich (no ANSI codes when stdout is not a terminal, none of colour
-    under NO_COLOR); Markdown and LaTeX are written directly, without rich.
+    under NO_COLOR); Markdown and LaTeX are written directly, without rich. ``secs``:
+    tables built elsewhere (the Taylor trace), written out the same ways; by default
+    the primal and derivative traces of the gradient-kind ``result``.
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    secs = sections(result, gradient, full)
+    if secs is None:
+        secs = sections(cast("Result", result), gradient, full)
     summary = summary or []
     if fmt == "markdown":
         sys.stdout.write(markdown(result, secs, gradient, digits))
