@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gc
 import re
-from bisect import bisect_right
 from collections.abc import Iterator
 from itertools import accumulate, chain, compress
 
@@ -95,6 +94,8 @@ def _windows(text: str):
         pieces = _SPLIT.findall(text, start, end)  # they tile text[start:end]
         positions = list(accumulate(map(len, pieces), initial=start))
         if end < n:  # the last pieces may be cut short by the window: keep those well inside
+            from bisect import bisect_right  # here: a formula of one window (most) never needs it
+
             keep = bisect_right(positions, end - _MARGIN) - 1
             if keep <= 0:  # one token longer than the window (a long comment): widen it
                 size *= 2
@@ -125,14 +126,14 @@ def _as_semicolon(token):
     return "SEMICOLON", token[1], token[2]  # keeps the newline's text, for error messages
 
 
-_OTHER_DIGIT = re.compile(r"(?![0-9])\d")  # a decimal digit of another script: ٣, ３, ३
+_OTHER_DIGIT = r"(?![0-9])\d"  # a decimal digit of another script: ٣, ３, ३ (compiled for such a text only)
 
 
 def _non_ascii_digit(text: str) -> ParseError | None:
     """The error for a digit other than 0-9 (``\\d`` in the grammar would take ٣ as 3), if any."""
     if text.isascii():  # the common case, at C speed
         return None
-    match = _OTHER_DIGIT.search(text)
+    match = re.search(_OTHER_DIGIT, text)
     if match is None:
         return None
     ch = match.group()
