@@ -207,9 +207,11 @@ def test_json_gradient_loads_no_renderer_parser_generator_or_completion():
 
 def test_json_gradient_loads_no_module_that_click_does_not_load_and_adcli_can_do_without():
     """What start-up was cut by (README "Start-up"): dataclasses (exec at import), json (small
-    answers are written by render/jsontext), bisect (long formulas only), forward mode's engine."""
+    answers are written by render/jsontext), bisect (long formulas only), the separators
+    (formulas of several lines), forward mode's engine."""
     loaded = _modules_loaded_by_a_json_gradient()
-    assert not loaded & {"dataclasses", "copy", "json", "json.decoder", "bisect", "adcli.engines.forward"}
+    spared = {"dataclasses", "copy", "json", "json.decoder", "bisect", "adcli.engines.forward", "adcli.lang.separators"}
+    assert not loaded & spared
 
 
 def test_a_gradient_at_one_point_loads_no_numpy():

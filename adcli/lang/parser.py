@@ -21,7 +21,6 @@ from ..core.graph import Graph
 from ..errors import AdcliError, ArgumentError, ParseError, kind_of
 from . import _tables
 from .builder import GraphBuilder
-from .separators import fold_separators
 
 _LEXER = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in _tables.TERMINALS))
 _SPLIT = re.compile(_tables.SPLIT)  # the same terminals, no groups, and any other character alone
@@ -114,6 +113,8 @@ def _stream(text: str):
     # Folding acts on NL and SEMICOLON tokens only, which are exactly "\n" and ";": a
     # text without either (most formulas) has nothing to fold.
     if "\n" in text or ";" in text:
+        from .separators import fold_separators  # imported here: a one-line formula never needs it
+
         tokens = fold_separators(tokens, _kind, _as_semicolon)
     return tokens
 
@@ -337,6 +338,8 @@ def syntax_error(text: str, invalid: _Invalid) -> ParseError:
     """The message for text the grammar rejects: what came, what was expected, and a hint."""
     if invalid.kind is None:
         return _character_error(text, invalid.pos)
+    from .separators import fold_separators
+
     if invalid.kind == "$END" and next(fold_separators(_tokens(text), _kind, _as_semicolon), None) is None:
         return ParseError("the formula is empty", text, 0, hint='write an expression such as "x*y + sin(x)"')
     expected, hint = diagnosis(text, invalid.pos, invalid.kind, invalid.text)
