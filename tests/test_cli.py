@@ -205,6 +205,15 @@ def test_json_gradient_loads_no_renderer_parser_generator_or_completion():
     assert not {m for m in loaded if m in unwanted or m.split(".")[0] in {"rich", "lark"}}
 
 
+def test_json_gradient_loads_no_module_that_click_does_not_load_and_adcli_can_do_without():
+    """What start-up was cut by (README "Start-up"): dataclasses (exec at import), json (small
+    answers are written by render/jsontext), bisect (long formulas only), the separators
+    (formulas of several lines), forward mode's engine."""
+    loaded = _modules_loaded_by_a_json_gradient()
+    spared = {"dataclasses", "copy", "json", "json.decoder", "bisect", "adcli.engines.forward", "adcli.lang.separators"}
+    assert not loaded & spared
+
+
 def test_a_gradient_at_one_point_loads_no_numpy():
     """numpy and orjson are for batches (--points) only."""
     loaded = _modules_loaded_by_a_json_gradient()

@@ -79,3 +79,68 @@ def test_adjoint_is_null_where_the_sweep_never_went(adcli_run):
 def test_full_with_json_includes_the_trace(adcli_run):
     run = adcli_run("grad", "x*y", "--at", "x=1,y=2", "--json", "--full")
     assert len(strict_loads(run.out)["trace"]) == 3
+
+
+# The writer of small objects (render/jsontext.py) against the json module, which writes the large ones.
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from adcli.render.jsontext import _SMALL, dumps  # noqa: E402
+
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()  # control characters, quotes, backslashes, surrogates' neighbours, U+2028
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=6) | st.tuples(inner, inner) | st.dictionaries(st.text(), inner, max_size=6),
+    max_leaves=40,
+)
+
+
+def _json(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, allow_nan=False)
+
+
+@given(_VALUES)
+def test_dumps_writes_what_json_writes(obj):
+    assert dumps(obj) == _json(obj)
+
+
+@given(
+    st.dictionaries(
+        st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.booleans() | st.none(),
+        st.integers(),
+        max_size=3,
+    )
+)
+def test_dumps_writes_keys_that_are_not_texts_as_json_does(obj):
+    assert dumps(obj) == _json(obj)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_dumps_refuses_a_non_finite_float_as_json_does(bad):
+    for obj in (bad, [1.0, bad], {"x": {"y": bad}}):
+        with pytest.raises(ValueError):
+            _json(obj)
+        with pytest.raises(ValueError):
+            dumps(obj)
+
+
+def test_dumps_of_a_large_object_is_json_text_too():
+    big = {"trace": [{"id": i, "value": i / 7, "name": f"x\t{i}"} for i in range(_SMALL * 4)]}
+    assert dumps(big) == _json(big)
+    assert dumps([[0.1] * (_SMALL + 1)]) == _json([[0.1] * (_SMALL + 1)])
+
+
+def test_dumps_refuses_what_json_refuses():
+    with pytest.raises(TypeError):
+        dumps({"x": object()})
+    loop: list = []
+    loop.append(loop)
+    with pytest.raises(ValueError):
+        dumps(loop)

@@ -181,3 +181,18 @@ def test_tails_keep_full_precision(x):
 
 def test_sqrt_slope_at_negative_zero_is_plus_infinity():
     assert BY_NAME["sqrt"].local_partials(-0.0) == (math.inf,)
+
+
+def test_the_table_is_not_changed_in_place():
+    """Op and Leaf are plain classes with __slots__ (no dataclass at start-up), still immutable."""
+    from adcli.core.ops import INPUT
+
+    for thing, attribute in ((BY_NAME["sin"], "value"), (INPUT, "name")):
+        with pytest.raises(AttributeError):
+            setattr(thing, attribute, None)
+        with pytest.raises(AttributeError):
+            delattr(thing, attribute)
+        with pytest.raises(AttributeError):
+            thing.other = 1
+    assert BY_NAME["sin"] == BY_NAME["sin"] and BY_NAME["sin"] != BY_NAME["cos"]
+    assert repr(BY_NAME["sin"]) == "Op('sin')"

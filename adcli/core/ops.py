@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from . import ieee
 
@@ -47,25 +46,92 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 SUM, PRODUCT, UNARY, POWER, ATOM = 1, 2, 3, 4, 5
 
 
-@dataclass(frozen=True, slots=True)
-class Op:
-    """One elementary operation: value, local partials and display form."""
+class _Frozen:
+    """Attributes set once, by __init__: an operation of the table is never changed in place.
 
+    Plain classes with __slots__ rather than frozen dataclasses: a dataclass generates its
+    methods with exec when its module loads, a cost every run of adcli would pay at start-up.
+    Equality is identity: each entry of the table is one object.
+    """
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot delete {name!r}")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"  # type: ignore[attr-defined]
+
+
+_set = object.__setattr__
+
+
+class Op(_Frozen):
+    """One elementary operation: value, local partials and display form.
+
+    name, arity, value (a function of floats), partials (∂v/∂(each argument), fast form: a
+    rule ``f(*args, v)`` or a constant), formulas (∂v/∂a (, ∂v/∂b): the rules' one source,
+    formulas in a, b and v), summary; symbol (infix or prefix operator; empty for a function
+    call) and precedence; kink: where the derivative does not exist and adcli uses a
+    convention instead, (is the point there?, the convention in words), and results there
+    come with a warning; spelling: how a formula calls it, where that differs from the name;
+    selects: a partial that is zero because a branch is not taken (relu below 0, min's larger
+    argument) passes no derivative at all, as a select does: ∞·0 there is not nan.
+    """
+
+    __slots__ = (
+        "arity",
+        "formulas",
+        "kink",
+        "name",
+        "partials",
+        "precedence",
+        "selects",
+        "spelling",
+        "summary",
+        "symbol",
+        "value",
+    )
     name: str
     arity: int
     value: Callable[..., float]
-    partials: tuple[Callable[..., float] | float, ...]  # ∂v/∂(each argument), fast form: a rule or a constant
-    formulas: tuple[str, ...]  # ∂v/∂a (, ∂v/∂b): the rules' one source, formulas in a, b and v
+    partials: tuple[Callable[..., float] | float, ...]
+    formulas: tuple[str, ...]
     summary: str
-    symbol: str = ""  # infix or prefix operator; empty for a function call
-    precedence: int = ATOM
-    # Where the derivative does not exist and adcli uses a convention instead:
-    # (is the point there?, the convention in words). Results there come with a warning.
-    kink: tuple[Callable[..., bool], str] | None = None
-    spelling: str = ""  # how a formula calls it, where that differs from the name
-    # A partial that is zero because a branch is not taken (relu below 0, min's larger
-    # argument) passes no derivative at all, as a select does: ∞·0 there is not nan.
-    selects: bool = False
+    symbol: str
+    precedence: int
+    kink: tuple[Callable[..., bool], str] | None
+    spelling: str
+    selects: bool
+
+    def __init__(
+        self,
+        name: str,
+        arity: int,
+        value: Callable[..., float],
+        partials: tuple[Callable[..., float] | float, ...],
+        formulas: tuple[str, ...],
+        summary: str,
+        symbol: str = "",
+        precedence: int = ATOM,
+        kink: tuple[Callable[..., bool], str] | None = None,
+        spelling: str = "",
+        selects: bool = False,
+    ) -> None:
+        _set(self, "name", name)
+        _set(self, "arity", arity)
+        _set(self, "value", value)
+        _set(self, "partials", partials)
+        _set(self, "formulas", formulas)
+        _set(self, "summary", summary)
+        _set(self, "symbol", symbol)
+        _set(self, "precedence", precedence)
+        _set(self, "kink", kink)
+        _set(self, "spelling", spelling)
+        _set(self, "selects", selects)
 
     @property
     def rule(self) -> tuple[str, ...]:
@@ -87,12 +153,16 @@ class Op:
         return tuple(d if isinstance(d, float) else d(*args, v) for d in self.partials)
 
 
-@dataclass(frozen=True, slots=True)
-class Leaf:
+class Leaf(_Frozen):
     """The two kinds of graph node that are not operations: inputs and constants."""
 
+    __slots__ = ("arity", "name")
     name: str
-    arity: int = 0
+    arity: int
+
+    def __init__(self, name: str, arity: int = 0) -> None:
+        _set(self, "name", name)
+        _set(self, "arity", arity)
 
 
 INPUT = Leaf("input")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import AdcliError
-from . import forward, primal, reverse
+from . import primal, reverse  # forward mode's module is imported when it runs
 
 if TYPE_CHECKING:
     from ..core.graph import Graph
@@ -19,26 +18,55 @@ if TYPE_CHECKING:
 MAX_FORWARD_TANGENTS = 20_000_000
 
 
-@dataclass
 class Result:
     """What an engine computed at a point; renderers display it and never recompute it.
 
     ``partials[i]`` holds the local partial derivatives ∂vᵢ/∂(each argument) that the
     engine multiplied in at operation i: ``None`` for a node it passed over, and ``None``
     in the place of an argument that carries no derivative (a constant, a fixed input).
+    ``tangents``: forward mode, recorded, one list per variable; ``adjoints``: reverse
+    mode, recorded, one per node. (A plain class, not a dataclass: see ops._Frozen.)
     """
 
-    graph: Graph
-    mode: str
-    point: dict[str, float]
-    wrt: tuple[str, ...]
-    values: list[float]
-    gradient: dict[str, float]
-    partials: list[tuple[float | None, ...] | None] | None  # None when not recorded
-    tangents: dict[str, list[float | None]] | None = None  # forward mode, recorded: one list per variable
-    adjoints: list[float | None] | None = None  # reverse mode, recorded: one per node
-    seeds: dict[int, float] | None = None  # reverse mode: the outputs' starting adjoints (vᵀJ); None: ȳ = 1
-    warnings: list[str] = field(default_factory=list)
+    __slots__ = (
+        "adjoints", "gradient", "graph", "mode", "partials", "point", "seeds", "tangents", "values", "warnings", "wrt",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        graph: Graph,
+        mode: str,
+        point: dict[str, float],
+        wrt: tuple[str, ...],
+        values: list[float],
+        gradient: dict[str, float],
+        partials: list[tuple[float | None, ...] | None] | None,  # None when not recorded
+        tangents: dict[str, list[float | None]] | None = None,
+        adjoints: list[float | None] | None = None,
+        warnings: list[str] | None = None,
+        seeds: dict[int, float] | None = None,  # reverse mode: the outputs' starting adjoints (vᵀJ); None: ȳ = 1
+    ) -> None:
+        self.graph = graph
+        self.mode = mode
+        self.point = point
+        self.wrt = wrt
+        self.values = values
+        self.gradient = gradient
+        self.partials = partials
+        self.tangents = tangents
+        self.adjoints = adjoints
+        self.seeds = seeds
+        self.warnings: list[str] = [] if warnings is None else warnings
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Result:
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in Result.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as a dataclass with eq
+
+    def __repr__(self) -> str:
+        return f"Result(mode={self.mode!r}, point={self.point!r}, value={self.value!r}, gradient={self.gradient!r})"
 
     @property
     def value(self) -> float:
@@ -93,6 +121,8 @@ def _run(
     point = dict(zip(names, inputs, strict=True))
     wrt = tuple(names[s] for s in seeds)
     if mode == "forward":  # one tangent sweep per variable, over the same values
+        from . import forward
+
         tangents, gradient, partials = {}, {}, None
         for seed in seeds:
             dot, used = forward.sweep(graph, values, {seed: 1.0}, record, rules=rules)
@@ -226,6 +256,8 @@ def _first_overflow(result: Result, adjoints: list[float | None] | None) -> list
         dot = result.tangents.get(name) if result.tangents else None
         if dot is None:
             seed = graph.variables.index(name)
+            from . import forward
+
             dot, _ = forward.sweep(graph, values=result.values, seed={seed: 1.0})
         numbers, order = dot, range(len(graph))
         what, other = f"the tangent ∂/∂{name}", "reverse"

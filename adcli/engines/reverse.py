@@ -35,7 +35,7 @@ import math
 from collections.abc import Callable, Sequence
 from itertools import repeat
 from operator import add, itemgetter, mul
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from ..core.ieee import MIN_NORMAL
 from ..core.ops import VALUE_PARTIALS, d_pow_base
@@ -124,20 +124,25 @@ def _careful(
     return bar, partials
 
 
-class _Group(NamedTuple):
+class _Group:
     """Partials computed together, in bulk: one rule at many operations.
 
     The four lists run in parallel, one entry per operation: its first argument, its
     second (-1 for none), the operation itself, and the edge that takes the partial.
+    ``exponent``: ∂(a^c)/∂a for a constant c ≠ 0, c·a^(c-1) at C speed. (A plain class:
+    a NamedTuple is built at import, which start-up pays for.)
     """
 
-    rule: Callable[..., float]
-    exponent: float | None  # ∂(a^c)/∂a for a constant c ≠ 0: c·a^(c-1) at C speed
-    binary: bool
-    a: list[int]
-    b: list[int]
-    node: list[int]
-    edges: list[int]
+    __slots__ = ("a", "b", "binary", "edges", "exponent", "node", "rule")
+
+    def __init__(self, rule: Callable[..., float], exponent: float | None, binary: bool) -> None:
+        self.rule = rule
+        self.exponent = exponent
+        self.binary = binary
+        self.a: list[int] = []
+        self.b: list[int] = []
+        self.node: list[int] = []
+        self.edges: list[int] = []
 
 
 class Plan:
@@ -197,7 +202,7 @@ class Plan:
                     key = (rule, b >= 0) if exponent is None else ("pow", exponent)
                     group = group_of.get(key)
                     if group is None:
-                        group = group_of[key] = _Group(rule, exponent, b >= 0, [], [], [], [])
+                        group = group_of[key] = _Group(rule, exponent, b >= 0)
                         self.groups.append(group)
                     group.a.append(a)
                     group.b.append(b)

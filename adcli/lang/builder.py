@@ -262,11 +262,8 @@ class GraphBuilder:
     def _output_text(self) -> tuple[str, ...]:
         """Each output statement as written (comments and surrounding space dropped)."""
         bounds = [-1, *self.separators, len(self.text)]
-        return tuple(
-            re.sub(r"#[^\n]*", "", self.text[bounds[k] + 1 : bounds[k + 1]]).strip()
-            for k, name in enumerate(self.statements)
-            if name is None
-        )
+        pieces = (self.text[bounds[k] + 1 : bounds[k + 1]] for k, name in enumerate(self.statements) if name is None)
+        return tuple((re.sub(r"#[^\n]*", "", piece) if "#" in piece else piece).strip() for piece in pieces)
 
     def finish(self, last: int) -> Graph:
         """Renumber nodes in textbook order (inputs, then constants, then operations) into a Graph.

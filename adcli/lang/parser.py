@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gc
 import re
-from bisect import bisect_right
 from collections.abc import Iterator
 from itertools import accumulate, chain, compress
 
@@ -22,7 +21,6 @@ from ..core.graph import Graph
 from ..errors import AdcliError, ArgumentError, ParseError, kind_of
 from . import _tables
 from .builder import GraphBuilder
-from .separators import fold_separators
 
 _LEXER = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in _tables.TERMINALS))
 _SPLIT = re.compile(_tables.SPLIT)  # the same terminals, no groups, and any other character alone
@@ -95,6 +93,8 @@ def _windows(text: str):
         pieces = _SPLIT.findall(text, start, end)  # they tile text[start:end]
         positions = list(accumulate(map(len, pieces), initial=start))
         if end < n:  # the last pieces may be cut short by the window: keep those well inside
+            from bisect import bisect_right  # here: a formula of one window (most) never needs it
+
             keep = bisect_right(positions, end - _MARGIN) - 1
             if keep <= 0:  # one token longer than the window (a long comment): widen it
                 size *= 2
@@ -113,6 +113,8 @@ def _stream(text: str):
     # Folding acts on NL and SEMICOLON tokens only, which are exactly "\n" and ";": a
     # text without either (most formulas) has nothing to fold.
     if "\n" in text or ";" in text:
+        from .separators import fold_separators  # imported here: a one-line formula never needs it
+
         tokens = fold_separators(tokens, _kind, _as_semicolon)
     return tokens
 
@@ -125,14 +127,14 @@ def _as_semicolon(token):
     return "SEMICOLON", token[1], token[2]  # keeps the newline's text, for error messages
 
 
-_OTHER_DIGIT = re.compile(r"(?![0-9])\d")  # a decimal digit of another script: ٣, ３, ३
+_OTHER_DIGIT = r"(?![0-9])\d"  # a decimal digit of another script: ٣, ３, ३ (compiled for such a text only)
 
 
 def _non_ascii_digit(text: str) -> ParseError | None:
     """The error for a digit other than 0-9 (``\\d`` in the grammar would take ٣ as 3), if any."""
     if text.isascii():  # the common case, at C speed
         return None
-    match = _OTHER_DIGIT.search(text)
+    match = re.search(_OTHER_DIGIT, text)
     if match is None:
         return None
     ch = match.group()
@@ -336,6 +338,8 @@ def syntax_error(text: str, invalid: _Invalid) -> ParseError:
     """The message for text the grammar rejects: what came, what was expected, and a hint."""
     if invalid.kind is None:
         return _character_error(text, invalid.pos)
+    from .separators import fold_separators
+
     if invalid.kind == "$END" and next(fold_separators(_tokens(text), _kind, _as_semicolon), None) is None:
         return ParseError("the formula is empty", text, 0, hint='write an expression such as "x*y + sin(x)"')
     expected, hint = diagnosis(text, invalid.pos, invalid.kind, invalid.text)

@@ -14,11 +14,29 @@ from collections.abc import Iterable
 
 from ..errors import ArgumentError, ParseError, PointError, kind_of
 
-_PLAIN_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")  # ASCII digits only, as in formulas
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_NEXT_PAIR = re.compile(r"\s[A-Za-z_][A-Za-z0-9_]*\s*=")  # another name=value after a space
+# Another name=value after a space; compiled on first use (re caches it), only for a value with '='.
+_NEXT_PAIR = r"\s[A-Za-z_][A-Za-z0-9_]*\s*="
 _SPECIAL = {"Infinity": float("inf"), "-Infinity": float("-inf"), "NaN": float("nan")}  # JSON's spelling
-_IEEE_WORDS = re.compile(r"[+-]?(inf|infinity|nan)", re.IGNORECASE)  # --at x=inf, y=-inf, z=nan
+
+
+def is_name(text: str) -> bool:
+    """A variable name: [A-Za-z_][A-Za-z0-9_]* (for ASCII text, what str.isidentifier accepts)."""
+    return text.isascii() and text.isidentifier()
+
+
+def _plain_float(text: str) -> float | None:
+    """The number ``text`` spells plainly, or None: [+-]?(digits[.digits]|.digits)([eE][+-]?digits)?
+    with ASCII digits only, as in formulas, or inf, infinity, nan in any case (--at x=inf).
+
+    float() reads exactly these among ASCII texts without '_' or spaces around them; no
+    regular expression needs compiling at start-up.
+    """
+    if text.isascii() and "_" not in text and text == text.strip():
+        try:
+            return float(text)
+        except ValueError:
+            return None
+    return None
 
 
 def parse_point(specs: Iterable[str] | str) -> dict[str, float]:
@@ -78,12 +96,12 @@ def _text_pairs(text: str) -> list[tuple[str, float]]:
         if not sep:
             hint = f": write {piece.replace(':', '=', 1)}" if ":" in piece else " (e.g. x=3)"
             raise PointError(f"--at '{piece}' is not name=value{hint}")
-        if ";" in value or _NEXT_PAIR.search(value):  # x=1;y=2, x=1 y=2
+        if ";" in value or ("=" in value and re.search(_NEXT_PAIR, value)):  # x=1;y=2, x=1 y=2
             raise PointError(f"--at '{piece}': separate name=value pairs with commas")
         if "=" in value:  # x==3 is no missing comma
             fix = f": write {name}={value.lstrip('= ')}" if value.lstrip().startswith("=") else ""
             raise PointError(f"--at '{piece}' has more than one '='{fix}")
-        if not _NAME.fullmatch(name):
+        if not is_name(name):
             raise PointError(f"--at '{piece}': '{name}' is not a variable name")
         pairs.append((name, constant_value(value.strip(), name)))
     return pairs
@@ -101,7 +119,7 @@ def _json_pairs(text: str) -> list[tuple[str, float]]:
         raise PointError('a JSON point must be an object such as {"x": 3, "y": 2}')
     pairs = []
     for name, value in obj:
-        if not _NAME.fullmatch(name):
+        if not is_name(name):
             raise PointError(f"point key '{name}' is not a variable name")
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise PointError(f"the value of '{name}' must be a number or a string holding one, not {_json_kind(value)}")
@@ -156,8 +174,8 @@ def _reject_constant(word: str):
 
 def constant_value(text: str, name: str = "value") -> float:
     """The value of a constant expression such as ``pi/4`` or ``-2``."""
-    if _PLAIN_NUMBER.fullmatch(text) or _IEEE_WORDS.fullmatch(text):
-        return float(text)
+    if (number := _plain_float(text)) is not None:
+        return number
     if not text:
         raise PointError(f"--at {name}= has no value")
     from ..engines.primal import sweep

@@ -3,11 +3,14 @@
 Floats print shortest-round-trip (Python's repr); the non-finite ones, which JSON
 cannot hold, become the strings "Infinity", "-Infinity" and "NaN". Keys keep the
 order of the variables' first appearance.
+
+A small object (a one-point answer) is written here; a larger one by the json module,
+whose C encoder is faster at scale. Both write the same text (tests/test_jsontext.py);
+importing json costs about a millisecond, as much as the rest of ``adcli grad --json``.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +25,77 @@ def number(x: float) -> float | str:
 
 
 def dumps(obj: Any) -> str:
-    """Serialize, refusing any non-finite float that slipped past ``number``."""
+    """Serialize, refusing any non-finite float that slipped past ``number`` (ValueError),
+    as ``json.dumps(obj, ensure_ascii=False, allow_nan=False)`` does and in the same text."""
+    if _small(obj):
+        try:
+            return _write(obj)
+        except _Unusual:  # a non-finite float, a key that is not a text, a type of its own: json says
+            pass
+    import json
+
     return json.dumps(obj, ensure_ascii=False, allow_nan=False)
+
+
+# Past this many values in all, the json module writes the object.
+_SMALL = 256
+
+# What JSON must escape in a string (with ensure_ascii=False, as json writes them): the
+# quote, the backslash and the control characters.
+_ESCAPES = {i: f"\\u{i:04x}" for i in range(32)} | {
+    ord('"'): '\\"',
+    ord("\\"): "\\\\",
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+    ord("\t"): "\\t",
+    ord("\b"): "\\b",
+    ord("\f"): "\\f",
+}
+
+
+def _small(obj: Any) -> bool:
+    """Whether ``obj`` holds at most _SMALL values, nested ones included (counted until there are more)."""
+    stack, count = [obj], 0
+    while stack:
+        x = stack.pop()
+        count += 1
+        if count > _SMALL:
+            return False
+        if isinstance(x, dict | list | tuple):
+            if len(x) > _SMALL:
+                return False
+            stack.extend(x.values() if isinstance(x, dict) else x)
+    return True
+
+
+class _Unusual(Exception):
+    """A value _write leaves to the json module (which writes it or says why it cannot)."""
+
+
+def _write(x: Any) -> str:
+    """One JSON value, as json.dumps writes it; depth is the object's own (a few levels), not a formula's."""
+    if isinstance(x, str):
+        return f'"{x.translate(_ESCAPES)}"'
+    if x is None:
+        return "null"
+    if x is True or x is False:
+        return "true" if x else "false"
+    if isinstance(x, float):
+        if x - x == 0.0:
+            return float.__repr__(x)
+        raise _Unusual
+    if isinstance(x, int):
+        return int.__repr__(x)
+    if isinstance(x, dict):
+        items = []
+        for key, value in x.items():
+            if not isinstance(key, str):
+                raise _Unusual
+            items.append(f'"{key.translate(_ESCAPES)}": {_write(value)}')
+        return "{" + ", ".join(items) + "}"
+    if isinstance(x, list | tuple):
+        return "[" + ", ".join([_write(value) for value in x]) + "]"
+    raise _Unusual
 
 
 def _numbers(xs) -> dict[str, float | str]:
