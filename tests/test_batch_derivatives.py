@@ -398,3 +398,35 @@ def test_one_point_derivative_commands_load_no_numpy():
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert proc.stdout.count("\n") == 3, proc.stdout
     assert proc.stderr.strip() == ""
+
+
+def test_the_graph_methods_are_the_engine_functions():
+    graph = adcli.parse("x^2*y; x - y")
+    columns = {"x": np.array([1.0, -2.0]), "y": 3.0}
+    values, jac = graph.jacobian_batch(columns, wrt=["x"])
+    assert values.tolist() == [[3.0, -2.0], [12.0, -5.0]] and jac.tolist() == [[[6.0], [1.0]], [[-12.0], [1.0]]]
+    assert graph.jvp_batch(columns, {"y": 1.0})[1].tolist() == [[1.0, -1.0], [4.0, -1.0]]
+    square = adcli.parse("x^2*y")
+    assert square.hessian_batch(columns)[2].tolist() == [[[6.0, 2.0], [2.0, 0.0]], [[6.0, -4.0], [-4.0, 0.0]]]
+    assert square.hvp_batch(columns, {"x": 1.0})[2].tolist() == [[6.0, 2.0], [6.0, -4.0]]
+
+
+def _peak(tmp_path, rows: int, args: list[str]) -> int:
+    import tracemalloc
+
+    points = tmp_path / f"p{rows}.csv"
+    points.write_text("x,y\n" + "1.25,-0.5\n" * rows)
+    tracemalloc.start()
+    run = _run([*args, "--points", str(points), "--out", str(tmp_path / "out.jsonl")])
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert run.exit_code == 0, run.output
+    return peak
+
+
+@pytest.mark.parametrize("args", [["hessian", "exp(x)*y^3 + x/y"], ["jacobian", "exp(x)*y; x/y; sin(x*y)"]])
+def test_memory_stays_flat_however_many_rows(monkeypatch, tmp_path, args):
+    """Chunks of 500 rows: 40 times the rows must not take more memory (numpy reports to tracemalloc)."""
+    monkeypatch.setattr(cli_batch, "CHUNK_ROWS", 500)
+    small, large = _peak(tmp_path, 1000, args), _peak(tmp_path, 40_000, args)
+    assert large < 1.5 * small + 100_000, (small, large)
