@@ -297,6 +297,7 @@ def _layout(kind: str, m: int, names: tuple[str, ...]):
 
     from ..render.rows import Block
 
+    index: np.ndarray
     n = len(names)
     fs = [f"f{o + 1}" for o in range(m)]
     if kind == "jacobian":

@@ -57,9 +57,8 @@ def _json(obj) -> None:
 _EPILOG_JACOBIAN = """\b
 Examples:
   adcli jacobian "x*y; x+y; sin(x)" --at x=1,y=2
-  adcli jacobian "r*cos(t); r*sin(t)" --at r=2,t=pi/6 --mode forward
+  adcli jacobian "r*cos(t); r*sin(t)" --points grid.csv --mode forward --output csv > jac.csv
   adcli jacobian @model.txt --at @point.json --json | jq .jacobian
-  adcli jacobian "x*y; x+y" --points points.csv --output csv
 """
 
 
@@ -106,9 +105,8 @@ def jacobian(
 _EPILOG_HESSIAN = """\b
 Examples:
   adcli hessian "100*(y-x^2)^2 + (1-x)^2" --at x=1,y=1
-  adcli hessian "x^3*y + sin(y)" --at x=1,y=2 --dir x=1,y=0
+  adcli hessian "x^3*y + sin(y)" --points points.csv --dir x=1,y=0 > hvp.jsonl
   adcli hessian @rosenbrock1000.txt --at @start.json --sparse --json
-  adcli hessian "x^2*y" --points points.csv --output npy --out h.npy
 """
 
 
@@ -177,7 +175,7 @@ _EPILOG_JVP = """\b
 Examples:
   adcli jvp "x*y; x+y; sin(x)" --at x=1,y=2 --dir x=2,y=-1
   adcli jvp "x^2*y" --at x=3,y=1 --dir x=1 --trace
-  adcli jvp "x*y; sin(x)" --points points.jsonl --dir x=1,y=0
+  adcli jvp "x*y; sin(x)" --points points.jsonl --dir x=1,y=0 > jvp.jsonl
 """
 
 

@@ -79,8 +79,8 @@ def _by_colour(
                 matrix[r][column] = t
 
 
-def _blocks(prog: Program, blocks: dict[str, tuple[tuple[int, ...], list[int]]], kinks: list[int]) -> Program:
-    prog.blocks = blocks
+def _blocks(prog: Program, blocks: Mapping[str, tuple[tuple[int, ...], list[int]]], kinks: list[int]) -> Program:
+    prog.blocks = dict(blocks)
     prog.kinks = kinks
     prog.finish([r for _, regs in blocks.values() for r in regs] + kinks)
     return prog
