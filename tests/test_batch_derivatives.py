@@ -430,3 +430,40 @@ def test_memory_stays_flat_however_many_rows(monkeypatch, tmp_path, args):
     monkeypatch.setattr(cli_batch, "CHUNK_ROWS", 500)
     small, large = _peak(tmp_path, 1000, args), _peak(tmp_path, 40_000, args)
     assert large < 1.5 * small + 100_000, (small, large)
+
+
+def test_non_finite_entries_and_empty_matrices_are_spelled_as_in_json():
+    """Each row's Hessian is one text from the whole chunk: its non-finite entries are patched in order."""
+    stdin = "x,y\n0,1\n4,0\n-1,2\n"
+    run = _run(["hessian", "sqrt(x)*y + 1/y", "--points", "-"], stdin)
+    rows = _lines(run.stdout)
+    for row, (x, y) in zip(rows, [(0.0, 1.0), (4.0, 0.0), (-1.0, 2.0)], strict=True):
+        point = json.loads(_run(["hessian", "sqrt(x)*y + 1/y", "--at", f"x={x},y={y}", "--json"]).stdout)
+        assert row == {k: point[k] for k in ("value", "gradient", "hessian")}
+    assert rows[0]["hessian"] == [["-Infinity", "Infinity"], ["Infinity", 2.0]]  # by hand: -y/(4x^1.5), 1/(2√x), 2/y³
+    csv = _run(["hessian", "sqrt(x)*y + 1/y", "--points", "-", "--output", "csv"], stdin).stdout.splitlines()
+    assert csv[1] == "1.0,inf,-1.0,-inf,inf,inf,2.0"  # ∂/∂y = √x - 1/y²
+    assert csv[3].split(",")[0] == "nan"
+    # No variable to differentiate by (the API allows it; the command wants one): [] and [[], []].
+    import io
+
+    from adcli.cli.batch import _layout
+    from adcli.engines.batch_derivatives import compile_hessian, run_blocks
+    from adcli.render.jsontext import hessian_object, jacobian_object
+    from adcli.render.rows import BlocksJsonLines
+
+    for text, compile_, kind, to_json, compute in (
+        ("x*y", lambda g: compile_hessian(g, []), "hessian", hessian_object, lambda g: one.hessian(g, P, [])),
+        ("x*y; x", lambda g: compile_jacobian(g, []), "jacobian", jacobian_object, lambda g: one.jacobian(g, P, [])),
+    ):
+        graph = adcli.parse(text)
+        program = compile_(graph)
+        out = io.BytesIO()
+        writer = BlocksJsonLines(out, [], _layout(kind, len(graph.outputs), program.wrt)[0])
+        writer.write(run_blocks(program, [np.array([1.0]), np.array([2.0])], 1).flat(), {})
+        assert (
+            json.loads(out.getvalue())[kind] == to_json(compute(graph))[kind] == ([] if kind == "hessian" else [[], []])
+        )
+
+
+P = {"x": 1.0, "y": 2.0}

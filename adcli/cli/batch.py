@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
 CHUNK_ROWS = 65536  # rows in memory at a time (see "Batches of points" in the README)
+CHUNK_NUMBERS = 32 * 65536  # results a chunk of jacobian, jvp or hessian rows holds at most
 
 
 def _complete_columns(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
@@ -181,9 +182,19 @@ def _prepare(expr: str, at: tuple[str, ...], options: dict[str, Any], command: s
     return graph, fixed, keep
 
 
-def _stream(graph, fixed: dict[str, float], keep: list[str], options: dict[str, Any], open_writer, compute, what: str):
-    """Read the points chunk by chunk; ``compute(inputs, rows, kept, writer)`` computes and writes
-    each and returns its result (its nonfinite() rows and kinks are counted for the summary)."""
+def _stream(
+    graph,
+    fixed: dict[str, float],
+    keep: list[str],
+    options: dict[str, Any],
+    open_writer,
+    compute,
+    what: str,
+    chunk_rows: int | None = None,
+):
+    """Read the points chunk by chunk (of ``chunk_rows``, CHUNK_ROWS unless given); ``compute(inputs,
+    rows, kept, writer)`` computes and writes each and returns its result (its nonfinite() rows and
+    kinks are counted for the summary)."""
     import numpy as np
 
     from ..lang.rows import RowReader
@@ -214,7 +225,7 @@ def _stream(graph, fixed: dict[str, float], keep: list[str], options: dict[str, 
         if not out_path:
             sys.stdout.flush()
         reader = RowReader(
-            stream, names, keep, options["input_format"], CHUNK_ROWS, options["skip_bad"], source, unknown
+            stream, names, keep, options["input_format"], chunk_rows or CHUNK_ROWS, options["skip_bad"], source, unknown
         )
         writer = open_writer(sink)
         with _progress(size) as advance:
@@ -279,7 +290,10 @@ def run_derivatives(command: str, expr: str, at: tuple[str, ...], options: dict[
         writer.write(result.flat(), kept)
         return result
 
-    _stream(graph, fixed, keep, options, open_writer, compute, "value or derivative")
+    # A row of a Hessian holds 1 + n + n² numbers: fewer rows to a chunk, so as many numbers.
+    width = sum(len(registers) for _, registers in program.blocks.values())
+    chunk_rows = max(256, min(CHUNK_ROWS, CHUNK_NUMBERS // max(width, 1)))
+    _stream(graph, fixed, keep, options, open_writer, compute, "value or derivative", chunk_rows)
 
 
 def _layout(kind: str, m: int, names: tuple[str, ...]):

@@ -363,6 +363,7 @@ class Program:
         self.value = _NONE
         self.gradient: list[int] = []
         self.kinks: list[int] = []  # registers of boolean masks: rows at a kink
+        self.applied: dict[tuple[str, tuple[Any, ...]], int] = {}  # (operation, arguments) -> register
         # Derivative programs (batch_derivatives.py): name -> (shape per row, registers row-major).
         self.blocks: dict[str, tuple[tuple[int, ...], list[int]]] = {}
         self.sweeps: Any = None  # the sweeps a Jacobian's modes (or a Hessian) take
@@ -386,10 +387,21 @@ class Program:
         return out
 
     def apply(self, name: str, args: tuple[int, ...]) -> int:
-        """Operation ``name`` on registers: folded by the scalar table when every argument is constant."""
+        """Operation ``name`` on registers: folded by the scalar table when every argument is constant;
+        computed once for the same arguments (a rule's cos(a) that the formula computes too, the
+        recorded gradient's copy of the formula beside the formula itself)."""
         regs = self.registers
         if all(self.is_constant(a) for a in args):
             return self.constant(BY_NAME[name].value(*(regs[a] for a in args)))
+        key = (name, tuple(repr(regs[a]) if self.is_constant(a) else a for a in args))  # repr: -0.0 is not 0.0
+        found = self.applied.get(key)
+        if found is not None:
+            return found
+        out = self.applied[key] = self._apply(name, args)
+        return out
+
+    def _apply(self, name: str, args: tuple[int, ...]) -> int:
+        regs = self.registers
         if len(args) == 2 and self.is_constant(args[1]):
             special = _constant_exponent(name, regs[args[1]])
             if isinstance(special, float):

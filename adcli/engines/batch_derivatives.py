@@ -177,48 +177,41 @@ def compile_hessian(
 
 
 class BlocksResult:
-    """A chunk's results by block: arrays of shape (rows, *block shape), and the rows at a kink."""
+    """A chunk's results: every number of a row in block order (row-major within a block), as
+    ``numbers`` (k × rows: one contiguous array per entry), the blocks as views of shape
+    (rows, *block shape), and the rows at a kink (None: no operation on the way has one)."""
 
-    def __init__(self, blocks: dict[str, Array], kinks: Array | None):
+    def __init__(self, numbers: Array, blocks: dict[str, Array], kinks: Array | None):
+        self.numbers = numbers
         self.blocks = blocks
         self.kinks = kinks
 
     def nonfinite(self) -> Array:
         """Rows with some value or derivative that is not finite."""
-        bad: Any = None
-        for array in self.blocks.values():
-            rows = ~np.isfinite(array.reshape(array.shape[0], -1)).all(axis=1)
-            bad = rows if bad is None else bad | rows
-        return bad
+        return ~np.isfinite(self.numbers).all(axis=0)
 
     def flat(self) -> Array:
-        """Every number of a row in block order, row-major within a block: (rows, k)."""
-        parts = [a.reshape(a.shape[0], -1) for a in self.blocks.values()]
-        return np.concatenate(parts, axis=1) if parts else np.empty((0, 0))
+        """(rows, k): row r's numbers in block order (a view)."""
+        return self.numbers.T
 
 
 def run_blocks(prog: Program, inputs: list[Array], rows: int) -> BlocksResult:
     """Run a compiled program on one chunk: ``inputs`` in variable order, each of ``rows`` entries."""
     regs = prog.run(inputs)
-
-    def column(r: int) -> Array:
-        x = regs[r]
-        if isinstance(x, float) or np.ndim(x) == 0:
-            return np.full(rows, x)
-        return x
-
-    out = {}
-    for name, (shape, registers) in prog.blocks.items():
-        if registers:
-            out[name] = np.stack([column(r) for r in registers], axis=1).reshape(rows, *shape)
-        else:
-            out[name] = np.empty((rows, *shape))
+    registers = [r for _, block in prog.blocks.values() for r in block]
+    numbers = np.empty((len(registers), rows))
+    for i, r in enumerate(registers):
+        numbers[i] = regs[r]  # a constant (a structural zero) fills its row
+    blocks, at = {}, 0
+    for name, (shape, block) in prog.blocks.items():
+        blocks[name] = numbers[at : at + len(block)].T.reshape(rows, *shape)
+        at += len(block)
     kinks = None
     if prog.kinks:
         kinks = np.zeros(rows, dtype=bool)
         for r in prog.kinks:
             kinks |= regs[r]
-    return BlocksResult(out, kinks)
+    return BlocksResult(numbers, blocks, kinks)
 
 
 # The Python API: {variable: array} in, arrays out.
