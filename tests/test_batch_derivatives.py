@@ -467,3 +467,14 @@ def test_non_finite_entries_and_empty_matrices_are_spelled_as_in_json():
 
 
 P = {"x": 1.0, "y": 2.0}
+
+
+@pytest.mark.parametrize("command", [["jacobian", "x*y; x"], ["jvp", "x*y", "--dir", "x=1"], ["hessian", "x*y"]])
+def test_keep_completes_the_columns_that_are_not_variables(tmp_path, command):
+    from click.shell_completion import ShellComplete
+
+    points = tmp_path / "p.csv"
+    points.write_text("id,x,label,y\n1,2,a,3\n")
+    complete = ShellComplete(cli, {}, "adcli", "_ADCLI_COMPLETE")
+    args = [*command, "--points", str(points), "--keep"]
+    assert [item.value for item in complete.get_completions(args, "")] == ["id", "label"]
