@@ -265,7 +265,7 @@ def run_derivatives(command: str, expr: str, at: tuple[str, ...], options: dict[
     from ..render import rows as render
     from .commands import _split_names, read_point
 
-    hvp = command == "hessian" and params.get("direction")
+    hvp = command == "hessian" and bool(params.get("direction"))
     keys = {"jacobian": ("value", "jacobian"), "jvp": ("value", "jvp")}.get(
         command, ("value", "gradient", "hvp" if hvp else "hessian")
     )
