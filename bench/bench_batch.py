@@ -2,6 +2,7 @@
 
     python bench/bench_batch.py                # 10^6 rows
     python bench/bench_batch.py --rows 100000  # a quick run
+    python bench/bench_batch.py --command hessian --rows 100000   # also jacobian, jvp
 
 For the seed formula (x+y)*(x-y) and a 20-variable one (Σ sin(xᵢ)·xᵢ₊₁² + Σ exp(-xᵢ²)),
 each a whole process, timed in this run: ``adcli grad EXPR --points FILE``; (a) a numpy
@@ -9,6 +10,11 @@ script written by hand with the analytic derivatives, reading with numpy.loadtxt
 writing each row with orjson; (b) JAX's jit(vmap(value_and_grad)) with its start and
 compile, reading and writing as (a), if jax is installed. Then adcli's time split into
 reading, differentiating and writing, measured in this process.
+
+With ``--command jacobian|jvp|hessian``: ``adcli COMMAND --points FILE`` against ``adcli grad
+--points`` on the same file (the Jacobian's formulas split into one output per term), and
+against the one-point engine called row by row in this process (timed on the first
+2,000 rows, scaled to all of them).
 """
 
 from __future__ import annotations
@@ -123,11 +129,59 @@ def _split(expr: str, points: Path) -> tuple[float, float, float]:
     return read, compute, write
 
 
+def _outputs(expr: str) -> str:
+    """The formula's terms as outputs, for a Jacobian: "a + b + c" -> "a; b; c"."""
+    return expr.replace(" + ", "; ")
+
+
+def _derivative_bench(command: str, rows: int, rng) -> None:
+    """adcli COMMAND --points against adcli grad --points and against the one-point engine per row."""
+    from adcli import parse
+    from adcli.engines import derivatives
+
+    print(f"{rows:,} rows, CSV in, JSON Lines out; whole processes, seconds", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for label, (expr, names) in FORMULAS.items():
+            points = folder / "points.csv"
+            _write_points(points, names, rows, rng)
+            out = str(folder / "out.jsonl")
+            text = _outputs(expr) if command == "jacobian" else expr
+            extra = ["--dir", f"{names[0]}=1"] if command == "jvp" else []
+            run = [sys.executable, "-m", "adcli", command, text, "--points", str(points), "--out", out, *extra]
+            grad = _timed([sys.executable, "-m", "adcli", "grad", expr, "--points", str(points), "--out", out])
+            batch = _timed(run)
+            graph = parse(text)
+            data = np.loadtxt(points, delimiter=",", skiprows=1, ndmin=2)[:2000]
+            start = time.perf_counter()
+            for row in data.tolist():
+                point = dict(zip(names, row, strict=True))
+                if command == "jacobian":
+                    derivatives.jacobian(graph, point)
+                elif command == "jvp":
+                    derivatives.jvp(graph, point, {names[0]: 1.0})
+                else:
+                    derivatives.hessian(graph, point)
+            loop = (time.perf_counter() - start) * rows / len(data)
+            print(f"\n{label}")
+            print(f"{'program':44} {'s':>8} {'vs grad':>8}")
+            for name, t in (
+                ("adcli grad --points", grad),
+                (f"adcli {command} --points", batch),
+                (f"one-point {command}, row by row (scaled)", loop),
+            ):
+                print(f"{name:44} {t:8.2f} {t / grad:8.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=10**6)
+    parser.add_argument("--command", choices=["grad", "jacobian", "jvp", "hessian"], default="grad")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
+    if args.command != "grad":
+        _derivative_bench(args.command, args.rows, rng)
+        return
     jax = _jax_installed()
     print(f"{args.rows:,} rows, CSV in, JSON Lines out; whole processes, seconds", flush=True)
     with tempfile.TemporaryDirectory() as tmp:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
 CHUNK_ROWS = 65536  # rows in memory at a time (see "Batches of points" in the README)
+CHUNK_NUMBERS = 32 * 65536  # results a chunk of jacobian, jvp or hessian rows holds at most
 
 
 def _complete_columns(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
@@ -90,13 +91,18 @@ def answer(
     """Check the options, then run the batch; errors leave as one message and the exit code."""
     from .commands import _run
 
+    _refuse(options, refused)
+    _run(lambda: run(expr, at, options, mode, wrt, gradient))
+
+
+def _refuse(options: dict[str, Any], refused: dict[str, Any]) -> None:
+    """The one-point output options do not go with --points; nor a .npy file without --out."""
     for flag, given in refused.items():
         if given:
             raise click.UsageError(f"{flag} does not go with --points: each row gets one line of output")
     fmt = options["output_format"] or "jsonl"
     if fmt == "npy" and not options["out"]:
         raise click.UsageError("--output npy needs --out FILE: a .npy file is written in place, not piped")
-    _run(lambda: run(expr, at, options, mode, wrt, gradient))
 
 
 def _names(text: str | None, what: str) -> list[str]:
@@ -133,17 +139,34 @@ def run(
     expr: str, at: tuple[str, ...], options: dict[str, Any], mode: str, wrt: tuple[str, ...], gradient: bool
 ) -> None:
     """Parse, compile once, then read, compute and write chunk after chunk."""
-    import numpy as np
-
     from ..engines.batch import compile_batch
     from ..engines.batch import run as run_chunk
-    from ..lang.parser import parse
-    from ..lang.rows import RowReader
     from ..render.rows import WRITERS
-    from .commands import _split_names, read_formula, read_point
+    from .commands import _split_names
+
+    graph, fixed, keep = _prepare(expr, at, options, "grad" if gradient else "eval", ("value", "gradient"))
+    program = compile_batch(graph, _split_names(wrt) if gradient else (), mode, gradient)
+    fmt = options["output_format"] or "jsonl"
+
+    def compute(inputs, rows, kept, writer):
+        result = run_chunk(program, inputs, rows)
+        writer.write(result.value, result.gradient, kept)
+        return result
+
+    def open_writer(sink):
+        return WRITERS[fmt](sink, keep, program.wrt if gradient else None)
+
+    _stream(graph, fixed, keep, options, open_writer, compute, "value or gradient" if gradient else "value")
+
+
+def _prepare(expr: str, at: tuple[str, ...], options: dict[str, Any], command: str, keys: tuple[str, ...]):
+    """The graph, the variables --at fixes, and the columns to keep, each checked."""
+    from ..lang.parser import parse
+    from .commands import read_formula, read_point
 
     graph = parse(read_formula(expr))
-    graph.require_one_output("grad" if gradient else "eval")
+    if command in ("grad", "eval", "hessian"):
+        graph.require_one_output("a Hessian" if command == "hessian" else command)
     fixed = read_point(at)
     for name in fixed:
         if name not in graph.variables:
@@ -152,12 +175,30 @@ def run(
     for name in keep:
         if name in graph.variables:
             raise AdcliError(f"--keep names '{name}', a variable of the formula: its values are read, not kept")
-        if name in ("value", "gradient"):
+        if name in keys:
             raise AdcliError(f"--keep cannot pass a column called '{name}': the output has its own")
-    fmt = options["output_format"] or "jsonl"
-    if fmt == "npy" and keep:
+    if (options["output_format"] or "jsonl") == "npy" and keep:
         raise AdcliError("--keep does not go with --output npy: a .npy file holds numbers only")
-    program = compile_batch(graph, _split_names(wrt) if gradient else (), mode, gradient)
+    return graph, fixed, keep
+
+
+def _stream(
+    graph,
+    fixed: dict[str, float],
+    keep: list[str],
+    options: dict[str, Any],
+    open_writer,
+    compute,
+    what: str,
+    chunk_rows: int | None = None,
+):
+    """Read the points chunk by chunk (of ``chunk_rows``, CHUNK_ROWS unless given); ``compute(inputs,
+    rows, kept, writer)`` computes and writes each and returns its result (its nonfinite() rows and
+    kinks are counted for the summary)."""
+    import numpy as np
+
+    from ..lang.rows import RowReader
+
     names = [name for name in graph.variables if name not in fixed]
 
     def unknown(name: str) -> str:
@@ -184,19 +225,18 @@ def run(
         if not out_path:
             sys.stdout.flush()
         reader = RowReader(
-            stream, names, keep, options["input_format"], CHUNK_ROWS, options["skip_bad"], source, unknown
+            stream, names, keep, options["input_format"], chunk_rows or CHUNK_ROWS, options["skip_bad"], source, unknown
         )
-        writer = WRITERS[fmt](sink, keep, program.wrt if gradient else None)
+        writer = open_writer(sink)
         with _progress(size) as advance:
             for chunk in reader.chunks():
                 n = len(chunk)
                 columns = chunk.columns
                 inputs = [columns[x] if x in columns else np.full(n, fixed[x]) for x in graph.variables]
-                result = run_chunk(program, inputs, n)
+                result = compute(inputs, n, chunk.kept, writer)
                 nonfinite.add(result.nonfinite(), chunk.lines)
                 if result.kinks is not None:
                     kinks.add(result.kinks, chunk.lines)
-                writer.write(result.value, result.gradient, chunk.kept)
                 rows += n
                 advance(reader.bytes_read, rows)
     finally:
@@ -206,15 +246,104 @@ def run(
             stream.close()
         if out_path:
             sink.close()
-    _summary(reader, nonfinite, kinks, gradient)
+    _summary(reader, nonfinite, kinks, what)
 
 
-def _summary(reader, nonfinite: _Counter, kinks: _Counter, gradient: bool) -> None:
-    """Once per run, on standard error: rows skipped, rows not finite, rows at a kink."""
+def answer_derivatives(
+    command: str, expr: str, at: tuple[str, ...], options: dict[str, Any], refused: dict[str, Any], **params: Any
+) -> None:
+    """jacobian, jvp, hessian with --points: check the options, then run the batch."""
+    from .commands import _run
+
+    _refuse(options, refused)
+    _run(lambda: run_derivatives(command, expr, at, options, **params))
+
+
+def run_derivatives(command: str, expr: str, at: tuple[str, ...], options: dict[str, Any], **params: Any) -> None:
+    """A Jacobian, J·v, Hessian or H·d per row, laid out as the one-point --json (see _layout)."""
+    from ..engines import batch_derivatives as engine
+    from ..render import rows as render
+    from .commands import _split_names, read_point
+
+    hvp = command == "hessian" and bool(params.get("direction"))
+    keys = {"jacobian": ("value", "jacobian"), "jvp": ("value", "jvp")}.get(
+        command, ("value", "gradient", "hvp" if hvp else "hessian")
+    )
+    graph, fixed, keep = _prepare(expr, at, options, command, keys)
+    wrt = _split_names(params.get("wrt", ()))
+    if command == "jacobian":
+        program = engine.compile_jacobian(graph, wrt, params["mode"])
+    elif command == "jvp":
+        program = engine.compile_jvp(graph, read_point(params["direction"]))
+    else:
+        program = engine.compile_hessian(graph, wrt, read_point(params["direction"]) if hvp else None)
+    blocks, shape, index = _layout(command if not hvp else "hvp", len(graph.outputs), program.wrt)
+    fmt = options["output_format"] or "jsonl"
+
+    def open_writer(sink):
+        if fmt == "npy":
+            return render.BlocksNpy(sink, shape, index)
+        return (render.BlocksCsv if fmt == "csv" else render.BlocksJsonLines)(sink, keep, blocks)
+
+    def compute(inputs, rows, kept, writer):
+        result = engine.run_blocks(program, inputs, rows)
+        writer.write(result.flat(), kept)
+        return result
+
+    # A row of a Hessian holds 1 + n + n² numbers: fewer rows to a chunk, so as many numbers.
+    width = sum(len(registers) for _, registers in program.blocks.values())
+    chunk_rows = max(256, min(CHUNK_ROWS, CHUNK_NUMBERS // max(width, 1)))
+    _stream(graph, fixed, keep, options, open_writer, compute, "value or derivative", chunk_rows)
+
+
+def _layout(kind: str, m: int, names: tuple[str, ...]):
+    """The blocks of an output row (JSON keys and CSV columns), and the .npy shape per row with the
+    index of each entry in the row's numbers (blocks in order, row-major within each).
+
+    - jacobian: "value" [m], "jacobian" [[n] × m]; CSV f1…, df1/dx…; npy (m, 1 + n): per output
+      its value, then its row of the Jacobian (a one-output file is grad's rows).
+    - jvp: "value" [m], "jvp" [m]; CSV f1…, jvp:f1…; npy (m, 2): per output its value and J·v.
+    - hessian: "value", "gradient" {x: …}, "hessian" [[n] × n]; CSV value, d/dx…, d2/dx*dy…;
+      npy (1 + n, 1 + n): the bordered matrix [[f, ∇fᵀ], [∇f, H]].
+    - hvp: "value", "gradient" {x: …}, "hvp" {x: …}; CSV value, d/dx…, hvp:x…; npy (1 + 2n,).
+    """
+    import numpy as np
+
+    from ..render.rows import Block
+
+    index: np.ndarray
+    n = len(names)
+    fs = [f"f{o + 1}" for o in range(m)]
+    if kind == "jacobian":
+        blocks = [
+            Block("value", (m,), fs),
+            Block("jacobian", (m, n), [f"d{f}/d{x}" for f in fs for x in names]),
+        ]
+        index = np.empty((m, 1 + n), dtype=np.intp)
+        index[:, 0] = np.arange(m)
+        index[:, 1:] = m + np.arange(m * n).reshape(m, n)
+    elif kind == "jvp":
+        blocks = [Block("value", (m,), fs), Block("jvp", (m,), [f"jvp:{f}" for f in fs])]
+        index = np.stack([np.arange(m), m + np.arange(m)], axis=1)
+    else:
+        blocks = [Block("value", (), ["value"]), Block("gradient", (n,), [f"d/d{x}" for x in names], names)]
+        if kind == "hvp":
+            blocks.append(Block("hvp", (n,), [f"hvp:{x}" for x in names], names))
+            index = np.arange(1 + 2 * n)
+        else:
+            blocks.append(Block("hessian", (n, n), [f"d2/d{x}*d{y}" for x in names for y in names]))
+            index = np.empty((1 + n, 1 + n), dtype=np.intp)
+            index[0, 0] = 0
+            index[0, 1:] = index[1:, 0] = 1 + np.arange(n)
+            index[1:, 1:] = 1 + n + np.arange(n * n).reshape(n, n)
+    return blocks, index.shape, index
+
+
+def _summary(reader, nonfinite: _Counter, kinks: _Counter, what: str) -> None:
+    """Once per run, on standard error: rows skipped, rows whose ``what`` is not finite, rows at a kink."""
     if reader.skipped:
         first = reader.first_bad
         click.echo(f"warning: skipped {_rows(reader.skipped)} that could not be read (the first: {first})", err=True)
-    what = "value or gradient" if gradient else "value"
     if nonfinite.count:
         click.echo(
             f"warning: {_rows(nonfinite.count)} with a {what} that is not finite (the first at line {nonfinite.first})",

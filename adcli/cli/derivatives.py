@@ -10,6 +10,7 @@ import sys
 
 import click
 
+from . import batch
 from .commands import (
     _DIGITS,
     FormulaCommand,
@@ -56,7 +57,7 @@ def _json(obj) -> None:
 _EPILOG_JACOBIAN = """\b
 Examples:
   adcli jacobian "x*y; x+y; sin(x)" --at x=1,y=2
-  adcli jacobian "r*cos(t); r*sin(t)" --at r=2,t=pi/6 --mode forward
+  adcli jacobian "r*cos(t); r*sin(t)" --points grid.csv --mode forward --output csv > jac.csv
   adcli jacobian @model.txt --at @point.json --json | jq .jacobian
 """
 
@@ -74,12 +75,19 @@ Examples:
 @_WRT
 @_DIGITS
 @_JSON
-def jacobian(expr: str, at: tuple[str, ...], mode: str, wrt: tuple[str, ...], digits: int | None, as_json: bool):
-    """The Jacobian of EXPR's outputs at a point: one row per output, one column per variable.
+@batch.batch_options
+def jacobian(
+    expr: str, at: tuple[str, ...], mode: str, wrt: tuple[str, ...], digits: int | None, as_json: bool, **rows
+):
+    """The Jacobian of EXPR's outputs at a point, or at every row of --points FILE: one row
+    per output, one column per variable.
 
     The outputs are the formula's unnamed statements, in order ("x*y; x+y"); named
     statements (a = ...) are steps on the way.
     """
+    if (options := batch.split(rows)) is not None:
+        refused = {"--json": as_json, "--digits": digits is not None}
+        return batch.answer_derivatives("jacobian", expr, at, options, refused, mode=mode, wrt=wrt)
     from ..engines.derivatives import jacobian as compute
 
     result = _run(lambda: compute(_graph(expr), read_point(at), _wrt(wrt), mode))
@@ -97,7 +105,7 @@ def jacobian(expr: str, at: tuple[str, ...], mode: str, wrt: tuple[str, ...], di
 _EPILOG_HESSIAN = """\b
 Examples:
   adcli hessian "100*(y-x^2)^2 + (1-x)^2" --at x=1,y=1
-  adcli hessian "x^3*y + sin(y)" --at x=1,y=2 --dir x=1,y=0
+  adcli hessian "x^3*y + sin(y)" --points points.csv --dir x=1,y=0 > hvp.jsonl
   adcli hessian @rosenbrock1000.txt --at @start.json --sparse --json
 """
 
@@ -116,6 +124,7 @@ Examples:
 @click.option("--sparse", is_flag=True, help="Only the structurally nonzero entries.")
 @_DIGITS
 @_JSON
+@batch.batch_options
 def hessian(
     expr: str,
     at: tuple[str, ...],
@@ -124,8 +133,9 @@ def hessian(
     sparse: bool,
     digits: int | None,
     as_json: bool,
+    **rows,
 ):
-    """Value, gradient and exact second derivatives of EXPR at a point.
+    """Value, gradient and exact second derivatives of EXPR at a point, or at every row of --points FILE.
 
     Forward over reverse: the backward sweep is recorded as a graph and forward mode
     runs over it, one sweep per colour of the Hessian's sparsity pattern (a
@@ -135,6 +145,9 @@ def hessian(
 
     if direction and sparse:
         raise click.UsageError("--sparse shapes the matrix; --dir prints only H·d")
+    if (options := batch.split(rows)) is not None:
+        refused = {"--json": as_json, "--digits": digits is not None, "--sparse": sparse}
+        return batch.answer_derivatives("hessian", expr, at, options, refused, wrt=wrt, direction=direction)
 
     def work():
         graph = _graph(expr)
@@ -162,6 +175,7 @@ _EPILOG_JVP = """\b
 Examples:
   adcli jvp "x*y; x+y; sin(x)" --at x=1,y=2 --dir x=2,y=-1
   adcli jvp "x^2*y" --at x=3,y=1 --dir x=1 --trace
+  adcli jvp "x*y; sin(x)" --points points.jsonl --dir x=1,y=0 > jvp.jsonl
 """
 
 
@@ -199,8 +213,15 @@ def _directional(result, as_json: bool, trace: bool, digits: int | None) -> None
 @_trace_option("tangent")
 @_DIGITS
 @_JSON
-def jvp(expr: str, at: tuple[str, ...], direction: tuple[str, ...], trace: bool, digits: int | None, as_json: bool):
-    """J·v: the derivative of every output of EXPR along a direction, in one forward sweep."""
+@batch.batch_options
+def jvp(
+    expr: str, at: tuple[str, ...], direction: tuple[str, ...], trace: bool, digits: int | None, as_json: bool, **rows
+):
+    """J·v: the derivative of every output of EXPR along a direction, in one forward sweep
+    (at a point, or at every row of --points FILE)."""
+    if (options := batch.split(rows)) is not None:
+        refused = {"--json": as_json, "--trace": trace, "--digits": digits is not None}
+        return batch.answer_derivatives("jvp", expr, at, options, refused, direction=direction)
     from ..engines.derivatives import jvp as compute
 
     result = _run(lambda: compute(_graph(expr), read_point(at), read_point(direction), record=trace))

@@ -272,6 +272,32 @@ class Graph:
 
         return gradient_batch(self, columns, wrt, mode)
 
+    def jacobian_batch(self, columns: Mapping[str, Any], wrt: Iterable[str] | None = None, mode: str = "auto") -> Any:
+        """(values (rows, outputs), Jacobians (rows, outputs, variables)): engines/batch_derivatives.py."""
+        from ..engines.batch_derivatives import jacobian_batch
+
+        return jacobian_batch(self, columns, wrt, mode)
+
+    def jvp_batch(self, columns: Mapping[str, Any], direction: Mapping[str, float]) -> Any:
+        """(values (rows, outputs), J·v (rows, outputs)) along one direction for every row."""
+        from ..engines.batch_derivatives import jvp_batch
+
+        return jvp_batch(self, columns, direction)
+
+    def hessian_batch(self, columns: Mapping[str, Any], wrt: Iterable[str] | None = None) -> Any:
+        """(values (rows,), gradients (rows, n), Hessians (rows, n, n)) at every row."""
+        from ..engines.batch_derivatives import hessian_batch
+
+        return hessian_batch(self, columns, wrt)
+
+    def hvp_batch(
+        self, columns: Mapping[str, Any], direction: Mapping[str, float], wrt: Iterable[str] | None = None
+    ) -> Any:
+        """(values (rows,), gradients (rows, n), H·d (rows, n)) along one direction for every row."""
+        from ..engines.batch_derivatives import hvp_batch
+
+        return hvp_batch(self, columns, direction, wrt)
+
     # Text.
 
     def expression(self, node: int | None = None, limit: int = 60, use_labels: bool = True) -> str:

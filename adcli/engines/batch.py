@@ -366,6 +366,10 @@ class Program:
         self.value = _NONE
         self.gradient: list[int] = []
         self.kinks: list[int] = []  # registers of boolean masks: rows at a kink
+        self.applied: dict[tuple[str, tuple[Any, ...]], int] = {}  # (operation, arguments) -> register
+        # Derivative programs (batch_derivatives.py): name -> (shape per row, registers row-major).
+        self.blocks: dict[str, tuple[tuple[int, ...], list[int]]] = {}
+        self.sweeps: Any = None  # the sweeps a Jacobian's modes (or a Hessian) take
 
     # Building.
 
@@ -386,10 +390,21 @@ class Program:
         return out
 
     def apply(self, name: str, args: tuple[int, ...]) -> int:
-        """Operation ``name`` on registers: folded by the scalar table when every argument is constant."""
+        """Operation ``name`` on registers: folded by the scalar table when every argument is constant;
+        computed once for the same arguments (a rule's cos(a) that the formula computes too, the
+        recorded gradient's copy of the formula beside the formula itself)."""
         regs = self.registers
         if all(self.is_constant(a) for a in args):
             return self.constant(BY_NAME[name].value(*(regs[a] for a in args)))
+        key = (name, tuple(repr(regs[a]) if self.is_constant(a) else a for a in args))  # repr: -0.0 is not 0.0
+        found = self.applied.get(key)
+        if found is not None:
+            return found
+        out = self.applied[key] = self._apply(name, args)
+        return out
+
+    def _apply(self, name: str, args: tuple[int, ...]) -> int:
+        regs = self.registers
         if len(args) == 2 and self.is_constant(args[1]):
             special = _constant_exponent(name, regs[args[1]])
             if isinstance(special, float):
@@ -476,15 +491,16 @@ def compile_batch(graph: Graph, wrt: Iterable[str] | None = None, mode: str = "r
 _KEEPS_NAN = frozenset(op.name for op in ops.OPERATIONS) - {"pow", "hypot"}
 
 
-def _watched(graph: Graph, active: list[bool], mode: str) -> list[bool]:
+def _watched(graph: Graph, active: list[bool], mode: str, outputs: Iterable[int] | None = None) -> list[bool]:
     """The operations whose nan rows the sweep needs: in forward mode every active one; in reverse
-    mode the output and the arguments of an operation that may not pass a nan value on. Elsewhere
-    a nan value makes every operation above it nan up to the output, whose nan partials then
-    reach it as nan adjoints: its own nan partials change nothing (see _reverse)."""
+    mode the outputs (``graph.output`` unless given) and the arguments of an operation that may not
+    pass a nan value on. Elsewhere a nan value makes every operation above it nan up to the output,
+    whose nan partials then reach it as nan adjoints: its own nan partials change nothing (see _reverse)."""
     if mode == "forward":
         return active
     watch = [False] * len(graph)
-    watch[graph.output] = active[graph.output]
+    for output in [graph.output] if outputs is None else outputs:
+        watch[output] = active[output]
     needed, ops_ = graph.needed, graph.ops
     for u in range(graph.n_leaves, len(graph)):
         if needed[u] and ops_[u].name not in _KEEPS_NAN:
@@ -493,10 +509,13 @@ def _watched(graph: Graph, active: list[bool], mode: str) -> list[bool]:
     return watch
 
 
-def _primal(prog: Program, graph: Graph, watch: list[bool] | None) -> tuple[list[int], dict[int, int]]:
+def _primal(
+    prog: Program, graph: Graph, watch: list[bool] | None, inputs: list[int] | None = None
+) -> tuple[list[int], dict[int, int]]:
     """Registers of the nodes' values: inputs, constants, and every operation the output needs;
-    and for each operation ``watch`` marks, the register of the rows where its value is nan."""
-    node = [prog.new() for _ in range(graph.n_inputs)]
+    and for each operation ``watch`` marks, the register of the rows where its value is nan.
+    ``inputs``: registers the variables already have (a second graph of the same variables)."""
+    node = [prog.new() for _ in range(graph.n_inputs)] if inputs is None else list(inputs)
     node += [prog.constant(c) for c in graph.const_values]
     nan_rows: dict[int, int] = {}
     needed = graph.needed
@@ -583,8 +602,11 @@ def _result(prog: Program, found: _Sweep | None) -> int:
 _PASSES_NAN = frozenset({"add", "sub", "neg", "mul", "div"})
 
 
-def _reverse(prog: Program, graph: Graph, nan_rows, seeds: list[int], active: list[bool], partial) -> list[int]:
-    """The plain backward sweep (reverse.sweep): v̄ⱼ += v̄ᵢ·∂vᵢ/∂vⱼ from the output back.
+def _reverse(
+    prog: Program, graph: Graph, nan_rows, seeds: list[int], active: list[bool], partial, output: int | None = None
+) -> list[int]:
+    """The plain backward sweep (reverse.sweep): v̄ⱼ += v̄ᵢ·∂vᵢ/∂vⱼ from the output (``graph.output``
+    unless given: one row of a Jacobian) back.
 
     Where a value is nan every partial is nan (primal.rules_at): an adjoint that is an array
     becomes nan in those rows, once per node `_watched` marks; at the others it already is.
@@ -594,12 +616,14 @@ def _reverse(prog: Program, graph: Graph, nan_rows, seeds: list[int], active: li
     the terms it makes with array partials, and the derivatives that are constants, take the
     output's nan rows.
     """
-    out_rows = nan_rows.get(graph.output)
+    if output is None:
+        output = graph.output
+    out_rows = nan_rows.get(output)
     first = graph.n_leaves
     bar: dict[int, _Sweep] = {}
-    if active[graph.output]:
-        bar[graph.output] = _Sweep(prog.constant(1.0), None)
-    for i in range(graph.output, first - 1, -1):
+    if active[output]:
+        bar[output] = _Sweep(prog.constant(1.0), None)
+    for i in range(output, first - 1, -1):
         g = bar.get(i)
         if g is None:
             continue
@@ -628,42 +652,48 @@ def _reverse(prog: Program, graph: Graph, nan_rows, seeds: list[int], active: li
 
 
 def _forward(prog: Program, graph: Graph, nan_rows, seeds: list[int], active: list[bool], partial) -> list[int]:
-    """One tangent sweep per variable (forward.sweep), sharing the partials: v̇ᵢ = Σⱼ ∂vᵢ/∂vⱼ·v̇ⱼ,
-    nan in the rows where vᵢ is nan (every partial is nan there: primal.rules_at)."""
+    """One tangent sweep per variable (forward.sweep), sharing the partials."""
+    one = prog.constant(1.0)
+    return [_tangents(prog, graph, nan_rows, {seed: one}, [graph.output], partial)[0] for seed in seeds]
+
+
+def _tangents(prog: Program, graph: Graph, nan_rows, seed: dict[int, int], outputs: list[int], partial) -> list[int]:
+    """One tangent sweep seeded with ``seed`` ({input node: register of its tangent}: a column, a
+    colour's columns, a direction): v̇ᵢ = Σⱼ ∂vᵢ/∂vⱼ·v̇ⱼ, nan in the rows where vᵢ is nan (every
+    partial is nan there: primal.rules_at). The tangent of each of ``outputs``, 0.0 where none reaches."""
     from .forward import dependents
 
     first = graph.n_leaves
     needed = graph.needed
-    out = []
-    for seed in seeds:
-        dot: dict[int, _Sweep] = {seed: _Sweep(prog.constant(1.0), None)}
-        for i in dependents(graph, [seed]):
-            if not needed[i] or i > graph.output:
+    last = max(outputs, default=-1)
+    dot: dict[int, _Sweep] = {node: _Sweep(reg, None) for node, reg in seed.items()}
+    for i in dependents(graph, list(seed)):
+        if not needed[i] or i > last:
+            continue
+        op = graph.ops[i]
+        found: dict[int, _Sweep] = {}
+        for k, j in enumerate(graph.flows[i - first][: len(graph.args[i])]):
+            t = dot.get(j) if j >= 0 else None
+            if t is None:
                 continue
-            op = graph.ops[i]
-            found: dict[int, _Sweep] = {}
-            for k, j in enumerate(graph.flows[i - first][: len(graph.args[i])]):
-                t = dot.get(j) if j >= 0 else None
-                if t is None:
-                    continue
-                term = _term(prog, op.selects, t, partial(i, k))
-                if term is not None:
-                    _accumulate(prog, found, i, term)
-            if i in found:  # where the value is nan, every partial is nan: so is the tangent
-                t = found[i]
-                dot[i] = _Sweep(prog.emit(_nan_rule, t.reg, nan_rows[i], t.mask), t.mask) if i in nan_rows else t
-        out.append(_result(prog, dot.get(graph.output)))
-    return out
+            term = _term(prog, op.selects, t, partial(i, k))
+            if term is not None:
+                _accumulate(prog, found, i, term)
+        if i in found:  # where the value is nan, every partial is nan: so is the tangent
+            t = found[i]
+            dot[i] = _Sweep(prog.emit(_nan_rule, t.reg, nan_rows[i], t.mask), t.mask) if i in nan_rows else t
+    return [_result(prog, dot.get(output)) for output in outputs]
 
 
-def _kinks(prog: Program, graph: Graph, node: list[int], seeds: list[int]) -> list[int]:
-    """Masks of the rows where an operation on the way is at a kink (ops' own tests, on arrays)."""
+def _kinks(prog: Program, graph: Graph, node: list[int], seeds: list[int], start: int = 0) -> list[int]:
+    """Masks of the rows where an operation on the way (from node ``start`` on) is at a kink
+    (ops' own tests, on arrays)."""
     if not graph.kinked:
         return []
     depends = active_nodes(graph, seeds, every_edge=True)
     masks = []
     for i in graph.kinked:
-        if depends[i] and graph.needed[i]:
+        if i >= start and depends[i] and graph.needed[i]:
             args = (*(node[a] for a in graph.args[i]), node[i])
             masks.append(prog.emit(_at_kink(graph.ops[i].kink[0]), *args))
     return masks

@@ -112,6 +112,13 @@ class CsvWriter:
 _NPY_HEADER = 128  # bytes: magic, version, length and a header padded to room for any row count
 
 
+def _npy_header(shape: tuple[int, ...]) -> bytes:
+    """A .npy version 1 header for float64 of ``shape``, padded to a fixed length to be rewritten."""
+    text = f"{{'descr': '<f8', 'fortran_order': False, 'shape': {tuple(shape)!r}, }}"
+    padded = text.ljust(_NPY_HEADER - 10 - 1) + "\n"
+    return b"\x93NUMPY\x01\x00" + len(padded).to_bytes(2, "little") + padded.encode("latin-1")
+
+
 class NpyWriter:
     """A .npy file of float64, one row per point: value, then ∂/∂(each variable). The header,
     written first with room to spare, gets the row count when the last row is in."""
@@ -123,9 +130,7 @@ class NpyWriter:
         out.write(self._header())
 
     def _header(self) -> bytes:
-        text = f"{{'descr': '<f8', 'fortran_order': False, 'shape': ({self.rows}, {self.width}), }}"
-        padded = text.ljust(_NPY_HEADER - 10 - 1) + "\n"
-        return b"\x93NUMPY\x01\x00" + len(padded).to_bytes(2, "little") + padded.encode("latin-1")
+        return _npy_header((self.rows, self.width))
 
     def write(self, value: np.ndarray, gradient: dict[str, np.ndarray], kept: dict[str, list[Any]]) -> None:
         matrix = np.column_stack([value, *gradient.values()]) if gradient else value[:, None]
@@ -151,3 +156,152 @@ WRITERS: dict[str, Callable[[BinaryIO, Sequence[str], Sequence[str] | None], Row
     "csv": CsvWriter,
     "npy": NpyWriter,
 }
+
+
+# Jacobians, J·v, Hessians and H·v: several numbers per block, laid out as the one-point --json.
+# A list block (a Jacobian, a Hessian) is one orjson call for the whole chunk, cut into rows:
+# one piece per row rather than one per number, which for a Hessian's n² numbers is the job.
+
+
+class Block:
+    """One key of an output row: a number (shape ()), a list (k,), a list of lists (m, n), or with
+    ``names`` an object {name: number}; ``csv`` names its CSV columns, in row-major order."""
+
+    def __init__(self, key: str, shape: tuple[int, ...], csv: Sequence[str], names: Sequence[str] | None = None):
+        self.key = key
+        self.shape = shape
+        self.csv = list(csv)
+        self.names = None if names is None else list(names)
+        self.size = int(np.prod(shape, dtype=np.int64)) if shape else 1
+
+    @property
+    def whole(self) -> bool:
+        """Written as one text per row (a list), not number by number (a number, an object)."""
+        return self.names is None and bool(self.shape)
+
+    def json_parts(self) -> list[bytes | None]:
+        """The block's text with None for each slot: each number, or the whole list."""
+        if self.whole:
+            return [None]
+        if self.names is None:
+            return [None]
+        parts: list[bytes | None] = [b"{"]
+        for i, name in enumerate(self.names):
+            parts += [(b"," if i else b"") + orjson.dumps(name) + b":", None]
+        return [*parts, b"}"]
+
+
+def _merge(parts: list[bytes | None]) -> list[bytes]:
+    """The fixed pieces between the slots (None): one more piece than slots."""
+    pieces, here = [], b""
+    for part in parts:
+        if part is None:
+            pieces.append(here)
+            here = b""
+        else:
+            here += part
+    return [*pieces, here]
+
+
+def _patched(texts: list[bytes], array: np.ndarray, words: dict[str, bytes]) -> list[bytes]:
+    """Each row's text with orjson's null for a non-finite number replaced by its word, in order."""
+    flat = array.reshape(len(array), -1)
+    for r in np.flatnonzero(~np.isfinite(flat).all(axis=1)).tolist():
+        bad = flat[r][~np.isfinite(flat[r])].tolist()
+        pieces = texts[r].split(b"null")
+        spelled = [words["nan" if x != x else ("inf" if x > 0 else "-inf")] for x in bad]
+        texts[r] = b"".join(p for pair in zip(pieces, [*spelled, b""], strict=True) for p in pair)
+    return texts
+
+
+def _row_lists(array: np.ndarray, words: dict[str, bytes]) -> list[bytes]:
+    """Each row of ``array`` (rows, *shape) as the JSON text of its nested lists."""
+    rows, depth = len(array), array.ndim - 1
+    if array.size == 0:  # a Jacobian of no variables: [[], []]; a Hessian of none: []
+        inner = b",".join([b"[]"] * array.shape[1]) if depth == 2 and array.shape[2] == 0 else b""
+        return [b"[" + inner + b"]"] * rows
+    dumped = orjson.dumps(np.ascontiguousarray(array), option=_NUMPY)
+    open_, close = b"[" * depth, b"]" * depth
+    texts = [open_ + t + close for t in dumped[1 + depth : -1 - depth].split(close + b"," + open_)]
+    return _patched(texts, array, words)
+
+
+def _block_slots(blocks: Sequence[Block], part: np.ndarray, words: dict[str, bytes]) -> list[list[bytes]]:
+    """The texts of each slot of the blocks, a list over the rows per slot."""
+    slots, at = [], 0
+    for block in blocks:
+        numbers = part[:, at : at + block.size]
+        at += block.size
+        if block.whole:
+            slots.append(_row_lists(numbers.reshape(len(part), *block.shape), words))
+        elif block.size:
+            slots += _texts(numbers, words)
+    return slots
+
+
+class BlocksJsonLines:
+    """One object per row: the kept columns, then each block under its key."""
+
+    def __init__(self, out: BinaryIO, keep: Sequence[str], blocks: Sequence[Block]):
+        self.out = out
+        self.keep = list(keep)
+        self.blocks = list(blocks)
+        parts: list[bytes | None] = []
+        keys = [(orjson.dumps(name), None) for name in self.keep] + [(orjson.dumps(b.key), b) for b in blocks]
+        for i, (key, block) in enumerate(keys):
+            parts += [(b"," if i else b"{") + key + b":"]
+            parts += [None] if block is None else block.json_parts()
+        self.pieces = _merge([*parts, b"}\n"])
+
+    def write(self, numbers: np.ndarray, kept: dict[str, list[Any]]) -> None:
+        for s in range(0, len(numbers), _SUB):
+            part = numbers[s : s + _SUB]
+            kept_texts = [list(map(orjson.dumps, kept[name][s : s + _SUB])) for name in self.keep]
+            slots = _block_slots(self.blocks, part, _JSON_WORDS)
+            self.out.write(_interleave(self.pieces, kept_texts + slots, len(part)))
+
+    def close(self) -> None:
+        self.out.flush()
+
+
+class BlocksCsv:
+    """A header (the kept columns, then each block's columns), then one line per row: the numbers
+    of a row are one orjson list, its brackets cut off."""
+
+    def __init__(self, out: BinaryIO, keep: Sequence[str], blocks: Sequence[Block]):
+        self.out = out
+        self.keep = list(keep)
+        names = [*self.keep, *(name for b in blocks for name in b.csv)]
+        out.write(b",".join(_csv_field(name) for name in names) + b"\n")
+        self.pieces = [b""] + [b","] * len(self.keep) + [b"\n"]  # every row has a value: a number at least
+
+    def write(self, numbers: np.ndarray, kept: dict[str, list[Any]]) -> None:
+        for s in range(0, len(numbers), _SUB):
+            part = numbers[s : s + _SUB]
+            kept_texts = [list(map(_csv_kept, kept[name][s : s + _SUB])) for name in self.keep]
+            rows = [t[1:-1] for t in _row_lists(part, _CSV_WORDS)]
+            self.out.write(_interleave(self.pieces, [*kept_texts, rows], len(part)))
+
+    def close(self) -> None:
+        self.out.flush()
+
+
+class BlocksNpy:
+    """A .npy file of float64 of shape (rows, *shape): row r is ``numbers[r, index]`` reshaped;
+    the header, written first with room to spare, gets the row count when the last row is in."""
+
+    def __init__(self, out: BinaryIO, shape: tuple[int, ...], index: np.ndarray):
+        self.out = out
+        self.shape = shape
+        self.index = index
+        self.rows = 0
+        out.write(_npy_header((self.rows, *self.shape)))
+
+    def write(self, numbers: np.ndarray, kept: dict[str, list[Any]]) -> None:
+        self.out.write(np.ascontiguousarray(numbers[:, self.index], dtype="<f8").tobytes())
+        self.rows += len(numbers)
+
+    def close(self) -> None:
+        self.out.seek(0)
+        self.out.write(_npy_header((self.rows, *self.shape)))
+        self.out.flush()
