@@ -208,7 +208,10 @@ def test_random_formulas_equal_the_one_point_path(data):
             assert close(float(value[r]), want.value, rel=1e-9, abs_=1e-300), (text, r)
             for name, d in want.gradient.items():
                 a = float(gradient[name][r])
-                assert close(a, d, rel=1e-9, abs_=1e-300) or (abs(a) > 1e250 and abs(d) > 1e250), (text, name, a, d)
+                # A derivative that cancels to about 0 (log(c, c)' for c = cosh(cosh(y)) is 0 up
+                # to rounding) differs by the ulps numpy's and libm's functions differ by: an
+                # absolute 1e-13 on these O(1)-sized formulas, relative 1e-9 elsewhere.
+                assert close(a, d, rel=1e-9, abs_=1e-13) or (abs(a) > 1e250 and abs(d) > 1e250), (text, name, a, d)
 
 
 def test_api_evaluate_batch_and_errors():
