@@ -142,8 +142,9 @@ def test_hessian_vector_products_are_the_hessian_times_the_direction():
     h = [[6 * 1.5 * -0.5, 3 * 1.5**2 + math.cos(-0.5)], [3 * 1.5**2 + math.cos(-0.5), -1.5 * math.sin(-0.5)]]
     d = {"x": 2.0, "y": -1.0}
     result = derivatives.hvp(graph, point, d)
-    assert math.isclose(result.product["x"], h[0][0] * 2 - h[0][1], rel_tol=1e-14)
-    assert math.isclose(result.product["y"], h[1][0] * 2 - h[1][1], rel_tol=1e-14)
+    product = dict(result.product)
+    assert math.isclose(product["x"], h[0][0] * 2 - h[0][1], rel_tol=1e-14)
+    assert math.isclose(product["y"], h[1][0] * 2 - h[1][1], rel_tol=1e-14)
 
 
 def _jacobian_by_hand(x: float, y: float) -> list[list[float]]:
@@ -206,13 +207,13 @@ def test_jvp_and_vjp_are_products_with_the_jacobian(first, second, values, u, w)
     assume(all(math.isfinite(x) and abs(x) < 1e100 for row in jac.matrix for x in row))
     direction = {name: (u, w, 1.0)[k % 3] for k, name in enumerate(graph.variables)}
     jvp = derivatives.jvp(graph, point, direction)
-    for r, (_, got) in enumerate(jvp.product.items()):
+    for r, (_, got) in enumerate(jvp.product):
         want = sum(jac.matrix[r][j] * direction[v] for j, v in enumerate(jac.variables))
         assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9 * (1 + sum(map(abs, jac.matrix[r])))), (r, got)
     vjp = derivatives.vjp(graph, point, [u, w])
     for j, v in enumerate(jac.variables):
         want = u * jac.matrix[0][j] + w * jac.matrix[1][j]
-        assert math.isclose(vjp.product[v], want, rel_tol=1e-9, abs_tol=1e-9 * (1 + abs(jac.matrix[0][j]))), v
+        assert math.isclose(dict(vjp.product)[v], want, rel_tol=1e-9, abs_tol=1e-9 * (1 + abs(jac.matrix[0][j]))), v
 
 
 def test_a_vjp_needs_one_weight_per_output():

@@ -191,16 +191,16 @@ def jvp(graph: Graph, point: Mapping[str, float], direction: Mapping[str, float]
     values = primal.sweep(graph, inputs)
     dot, partials = forward.sweep(graph, values, seed, record)
     texts = output_texts(graph)
-    product = {text: _zero_if_none(dot[o]) for text, o in zip(texts, graph.outputs, strict=True)}
+    product = [(text, _zero_if_none(dot[o])) for text, o in zip(texts, graph.outputs, strict=True)]
     names = graph.variables
     result = DirectionalResult(
-        graph, "jvp", dict(zip(names, inputs, strict=True)), {names[i]: t for i, t in seed.items()},
+        graph, "jvp", dict(zip(names, inputs, strict=True)), [(names[i], t) for i, t in seed.items()],
         texts, [values[o] for o in graph.outputs], product,
     )  # fmt: skip
     if record:
         result.trace = _trace_result(graph, "forward", result.point, values, partials, tangents={"v": dot})
     result.warnings = _warnings(graph, values, [i for i, t in seed.items() if t != 0.0]) + _nonfinite(
-        "the derivative of", product.items(), CHECK_ONE_OUTPUT
+        "the derivative of", product, CHECK_ONE_OUTPUT
     )
     return result
 
@@ -220,10 +220,10 @@ def vjp(graph: Graph, point: Mapping[str, float], weights: list[float], record: 
     every = list(range(graph.n_inputs))
     bar, partials = reverse.sweep(graph, values, graph.varies, record, seeds=seeds)
     names = graph.variables
-    product = {names[s]: _zero_if_none(bar[s]) for s in every}
+    product = [(names[s], _zero_if_none(bar[s])) for s in every]
     texts = output_texts(graph)
     result = DirectionalResult(
-        graph, "vjp", dict(zip(names, inputs, strict=True)), dict(zip(texts, weights, strict=True)),
+        graph, "vjp", dict(zip(names, inputs, strict=True)), list(zip(texts, weights, strict=True)),
         texts, [values[o] for o in graph.outputs], product,
     )  # fmt: skip
     if record:
@@ -231,7 +231,7 @@ def vjp(graph: Graph, point: Mapping[str, float], weights: list[float], record: 
         result.trace.seeds = {node: w for node, w in seeds.items() if bar[node] is not None}
     result.warnings = _warnings(graph, values, every) + _nonfinite(
         "the derivative by",
-        product.items(),
+        product,
         "to compare each output's gradient with the other mode and differences, run 'adcli check' on that output alone",
     )
     return result
@@ -338,15 +338,15 @@ def hvp(
     rvalues = primal.sweep(recorded, inputs)
     dot, _ = forward.sweep(recorded, rvalues, seed)
     names = tuple(graph.variables[s] for s in seeds)
-    product = {name: _zero_if_none(dot[node]) for name, node in zip(names, recorded.outputs, strict=True)}
+    product = [(name, _zero_if_none(dot[node])) for name, node in zip(names, recorded.outputs, strict=True)]
     result = DirectionalResult(
         graph, "hvp", dict(zip(graph.variables, inputs, strict=True)),
-        {graph.variables[i]: t for i, t in seed.items()}, output_texts(graph), [values[graph.output]], product,
+        [(graph.variables[i], t) for i, t in seed.items()], output_texts(graph), [values[graph.output]], product,
         gradient={name: rvalues[node] for name, node in zip(names, recorded.outputs, strict=True)},
     )  # fmt: skip
     result.warnings = (
         _warnings(graph, values, seeds, order=2)
         + _recorded_kinks(graph, recorded, rvalues, seeds)
-        + _nonfinite("(H·d) for", product.items(), "'adcli hessian' without --dir shows which entries of H are")
+        + _nonfinite("(H·d) for", product, "'adcli hessian' without --dir shows which entries of H are")
     )
     return result

@@ -49,17 +49,17 @@ class HessianResult:
 class DirectionalResult:
     """A product with a direction: J·v (jvp), vᵀJ (vjp) or H·v (hessian --dir).
 
-    ``product`` is one number per output for J·v and one per variable for vᵀJ and H·v,
-    keyed by the output's text or the variable's name.
+    ``product`` is one number per output for J·v and one per variable for vᵀJ and H·v, as
+    (output text or variable name, number) pairs in order: two outputs may read alike.
     """
 
     graph: Graph
     kind: str  # "jvp", "vjp" or "hvp"
     point: dict[str, float]
-    direction: dict[str, float]  # the seed: a tangent per variable, or a weight per output
+    direction: list[tuple[str, float]]  # the seed: a tangent per variable, or a weight per output
     outputs: tuple[str, ...]
     values: list[float]
-    product: dict[str, float]
+    product: list[tuple[str, float]]
     gradient: dict[str, float] | None = None  # hvp only: the gradient at the point
     trace: object | None = None  # the gradient-kind Result that holds the sweep's trace, when asked
     warnings: list[str] = field(default_factory=list)

@@ -190,20 +190,20 @@ def directional_object(result, trace: bool = False) -> dict[str, Any]:
     "vjp": {variable: ...}; hessian --dir: "direction", "value", "gradient", "hvp": {variable: ...}."""
     obj: dict[str, Any] = {"expression": result.graph.text, "point": _numbers(result.point.items())}
     if result.kind == "hvp":
-        obj["direction"] = _numbers(result.direction.items())
+        obj["direction"] = _numbers(result.direction)
         obj["value"] = number(result.values[0])
         obj["gradient"] = _numbers((result.gradient or {}).items())
-        obj["hvp"] = _numbers(result.product.items())
+        obj["hvp"] = _numbers(result.product)
     elif result.kind == "jvp":
         obj["outputs"] = list(result.outputs)
-        obj["direction"] = _numbers(result.direction.items())
+        obj["direction"] = _numbers(result.direction)
         obj["value"] = [number(v) for v in result.values]
-        obj["jvp"] = [number(v) for v in result.product.values()]
+        obj["jvp"] = [number(v) for _, v in result.product]
     else:
         obj["outputs"] = list(result.outputs)
-        obj["seed"] = [number(w) for w in result.direction.values()]
+        obj["seed"] = [number(w) for _, w in result.direction]
         obj["value"] = [number(v) for v in result.values]
-        obj["vjp"] = _numbers(result.product.items())
+        obj["vjp"] = _numbers(result.product)
     if trace and result.trace is not None:
         obj["trace"] = trace_entries(result.trace, True)
     return _common(result, obj)

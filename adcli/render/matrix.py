@@ -132,17 +132,17 @@ def render_directional(result: DirectionalResult, digits: int | None = None) -> 
     if result.kind == "hvp":
         pairs.append(("value", number(result.values[0])))
         pairs += [(f"∂/∂{k}", number(v)) for k, v in (result.gradient or {}).items()]
-        pairs += [(f"(H·d)_{k}", number(v)) for k, v in result.product.items()]
+        pairs += [(f"(H·d)_{k}", number(v)) for k, v in result.product]
     elif result.kind == "jvp":
         many = len(result.outputs) > 1
-        for text, v, (_, p) in zip(result.outputs, result.values, result.product.items(), strict=True):
+        for text, v, (_, p) in zip(result.outputs, result.values, result.product, strict=True):
             pairs.append((f"value {text}" if many else "value", number(v)))
             pairs.append((f"J·v {text}" if many else "J·v", number(p)))
     else:
         many = len(result.outputs) > 1
         pairs += [(f"value {text}" if many else "value", number(v)) for text, v in zip(
             result.outputs, result.values, strict=True)]  # fmt: skip
-        pairs += [(f"(vᵀJ)_{k}", number(v)) for k, v in result.product.items()]
+        pairs += [(f"(vᵀJ)_{k}", number(v)) for k, v in result.product]
     write_pairs(pairs)
 
 
