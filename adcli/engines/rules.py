@@ -58,9 +58,13 @@ class Recorder:
 
     Constants fold (log(2) in log2's rule is one constant), and the structural zero
     ``None`` and the constant 1 simplify products and sums, as JAX's symbolic ``Zero``.
+    ``readable`` also passes p for a select of the constant 1 (gate(1, p)), which is p
+    except at p = -0 (the gate gives +0, as the scalar sweeps do): for rules people
+    read, never for a recording an engine runs.
     """
 
-    def __init__(self, variables: Iterable[str]):
+    def __init__(self, variables: Iterable[str], readable: bool = False):
+        self.readable = readable
         self.builder = GraphBuilder("")
         self.inputs = [self.builder.input(name) for name in variables]
         self.values: dict[int, float] = {}  # the constant nodes' values
@@ -85,7 +89,7 @@ class Recorder:
             return g
         if one == -1.0:
             return self.apply(_NEG, (g,))
-        if self.values.get(g) == 1.0:  # 1·p is p, and a select of a finite 1 passes p as it is
+        if self.values.get(g) == 1.0 and (self.readable or not selects):  # 1·p is p
             return p
         return self.apply(_GATE if selects else _MUL, (g, p))
 
@@ -156,8 +160,9 @@ def record_adjoints(
     """The backward sweep of ``graph`` as nodes of ``recorder``: each node's adjoint (None: zero).
 
     ``seeds`` gives the outputs' adjoints (ȳ = 1 for a gradient; weights for vᵀJ).
-    ``nan_rule`` wraps each adjoint in real(ḡ, v), nan where the value is: what engines run;
-    without it, the rules as people read them (adcli functions --second).
+    ``nan_rule`` wraps each adjoint in real(ḡ, v), nan where the value is: what engines run
+    at any point; without it, the same numbers at points where no value is nan, and the
+    rules as people read them (adcli functions --second).
     """
     first = graph.n_leaves
     bar: list[Node] = [None] * len(graph)
@@ -195,11 +200,11 @@ def second_derivatives(op: Op, limit: int = 70) -> list[tuple[str, str]]:
 
     args = "a, b" if op.arity == 2 else "a"
     graph = parse(f"{op.written}({args})" if op.is_function else ("a " + op.symbol + " b" if op.arity == 2 else "-a"))
-    first = gradient_graph(graph, list(range(graph.n_inputs)), graph.varies, nan_rule=False)
+    first = gradient_graph(graph, list(range(graph.n_inputs)), graph.varies, nan_rule=False, readable=True)
     names = first.variables
     out = []
     for k in range(len(names)):
-        single = Recorder(first.variables)
+        single = Recorder(first.variables, readable=True)
         mapped = single.copy(first)
         seed = {first.outputs[k]: single.constant(1.0)}
         bar = record_adjoints(single, first, mapped, seed, active_nodes(first, range(first.n_inputs)), nan_rule=False)
@@ -210,9 +215,15 @@ def second_derivatives(op: Op, limit: int = 70) -> list[tuple[str, str]]:
     return out
 
 
-def gradient_graph(graph: Graph, wrt: list[int], active: list[bool], nan_rule: bool = True) -> Graph:
-    """A graph of the same variables whose outputs are ∂y/∂x for each x in ``wrt``: the recorded sweep."""
-    recorder = Recorder(graph.variables)
+def gradient_graph(
+    graph: Graph, wrt: list[int], active: list[bool], nan_rule: bool = True, readable: bool = False
+) -> Graph:
+    """A graph of the same variables whose outputs are ∂y/∂x for each x in ``wrt``: the recorded sweep.
+
+    Without ``nan_rule``, exact only at points where no value of ``graph`` is nan; with
+    ``readable``, the rules as people read them (see Recorder).
+    """
+    recorder = Recorder(graph.variables, readable)
     mapped = recorder.copy(graph)
     bar = record_adjoints(recorder, graph, mapped, {graph.output: recorder.constant(1.0)}, active, nan_rule)
     labels = {mapped[node]: label for node, label in graph.labels.items()}
