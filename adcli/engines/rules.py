@@ -168,27 +168,52 @@ def record_adjoints(
     bar: list[Node] = [None] * len(graph)
     for node, weight in seeds.items():
         bar[node] = recorder.add(bar[node], weight)
+    ops, args_of, flows = graph.ops, graph.args, graph.flows
+    apply, mul, add, inline, constant = recorder.apply, recorder.mul, recorder.add, recorder.inline, recorder.constant
+    known = recorder.values
     for i in range(len(graph) - 1, first - 1, -1):
         g = bar[i]
         if g is None or not active[i]:
             continue
-        op, args = graph.ops[i], graph.args[i]
-        fa, fb = graph.flows[i - first]
+        op, args = ops[i], args_of[i]
+        fa, fb = flows[i - first]
+        v = mapped[i]
         if nan_rule and (fa >= 0 or fb >= 0):  # where the value is nan, so is every partial (primal.rules_at)
-            g = recorder.apply(_REAL, (g, mapped[i]))
-        bound = {"a": mapped[args[0]], "v": mapped[i]}
-        if len(args) > 1:
-            bound["b"] = mapped[args[1]]
-        for k, j in enumerate((fa, fb)[: len(args)]):
+            g = apply(_REAL, (g, v))
+        bound = None
+        for k, j in ((0, fa), (1, fb)) if len(args) > 1 else ((0, fa),):
             if j < 0 or not active[j]:
                 continue
             partial = op.partials[k]
-            if partial.__class__ is float:
-                p = None if partial == 0.0 else recorder.constant(partial)
+            if partial.__class__ is float:  # a constant partial: g·1 is g, g·(-1) is -g, g·0 is nothing
+                if partial == 0.0:
+                    continue
+                if partial == 1.0:
+                    c = g
+                elif partial == -1.0:
+                    c = apply(_NEG, (g,))
+                else:
+                    c = mul(g, constant(partial), op.selects)
             else:
-                p = recorder.inline(rule_graph(op.name, k), bound)
-            bar[j] = recorder.add(bar[j], recorder.mul(g, p, op.selects))
+                form = _rule_form(op.name, k)
+                if form.__class__ is str:  # the rule is an argument or the value itself (mul's, exp's)
+                    p = v if form == "v" else mapped[args[0] if form == "a" else args[1]]
+                    c = None if known.get(p) == 0.0 else mul(g, p, op.selects)
+                else:
+                    if bound is None:
+                        bound = {"a": mapped[args[0]], "v": v}
+                        if len(args) > 1:
+                            bound["b"] = mapped[args[1]]
+                    c = mul(g, inline(form, bound), op.selects)
+            bar[j] = add(bar[j], c)
     return bar
+
+
+@functools.cache
+def _rule_form(name: str, k: int) -> Graph | str:
+    """The rule graph of ``name``'s k-th partial, or the input it is when it is one (a, b or v)."""
+    rule = rule_graph(name, k)
+    return rule.variables[rule.output] if rule.output < rule.n_inputs else rule
 
 
 def second_derivatives(op: Op, limit: int = 70) -> list[tuple[str, str]]:
