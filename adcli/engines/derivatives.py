@@ -146,6 +146,68 @@ def _forward_columns(graph, values, seeds, outputs, rows, colours, matrix) -> No
                 matrix[r][column] = t
 
 
+_FUSED_COLOURS = 8  # colours up to which a Hessian's forward sweeps run as one
+
+
+def _forward_colours(graph, values, seeds, outputs, rows, colours, matrix) -> None:
+    """What `_forward_columns` fills, in one pass over the graph for all colours together.
+
+    Each operation's partials are computed once, not once per colour, and the nan rule,
+    the closed selects and the operations to visit are worked out once; each colour's
+    tangent is the same product or sum as in its own sweep (forward.sweep), so the numbers
+    are the same. Past a few colours (a dense pattern) the sweeps run one by one.
+    """
+    count = max(colours, default=-1) + 1
+    if rows is None or count > _FUSED_COLOURS or count < 2:
+        _forward_columns(graph, values, seeds, outputs, rows, colours, matrix)
+        return
+    first = graph.n_leaves
+    rules = primal.rules_at(graph, values)
+    flows = primal.flows_at(graph, values) if graph.selectors else graph.flows
+    dots: list[list[float | None]] = [[None] * len(values) for _ in range(count)]
+    for j, c in enumerate(colours):
+        dots[c][seeds[j]] = 1.0
+    active = primal.active_nodes(graph, seeds)
+    for i in range(first, len(values)):
+        if not active[i]:
+            continue
+        ra, rb, a, b = rules[i - first]
+        fa, fb = flows[i - first]
+        pa = pb = None
+        if b < 0:
+            if fa < 0:
+                continue
+            for dot in dots:
+                ta = dot[a]
+                if ta is None:
+                    continue
+                if pa is None:
+                    pa = ra if ra.__class__ is float else ra(values[a], values[i])
+                dot[i] = pa * ta
+            continue
+        for dot in dots:
+            ta = dot[a] if fa >= 0 else None
+            tb = dot[b] if fb >= 0 else None
+            if ta is not None and pa is None:
+                pa = ra if ra.__class__ is float else ra(values[a], values[b], values[i])
+            if tb is not None and pb is None:
+                pb = rb if rb.__class__ is float else rb(values[a], values[b], values[i])
+            if tb is None:
+                if ta is None:
+                    continue
+                dot[i] = pa * ta
+            elif ta is None:
+                dot[i] = pb * tb
+            else:
+                dot[i] = pa * ta + pb * tb
+    for r, (node, row) in enumerate(zip(outputs, rows, strict=True)):
+        out = matrix[r]
+        for j in row:
+            t = dots[colours[j]][node]
+            if t is not None:
+                out[j] = t
+
+
 # Directional derivatives.
 
 
@@ -308,7 +370,7 @@ def _hessian(graph: Graph, inputs: list[float], seeds: list[int], values: list[f
     colours = list(range(n)) if rows is None else sparsity.colour_columns(rows, n)
     count = max(colours, default=-1) + 1
     matrix = [[0.0] * n for _ in range(n)]
-    _forward_columns(recorded, rvalues, seeds, list(recorded.outputs), rows, colours, matrix)
+    _forward_colours(recorded, rvalues, seeds, list(recorded.outputs), rows, colours, matrix)
     entries = [(i, j) for i in range(n) for j in (range(n) if rows is None else sorted(rows[i]))]
     names = tuple(graph.variables[s] for s in seeds)
     gradient = {name: rvalues[node] for name, node in zip(names, recorded.outputs, strict=True)}

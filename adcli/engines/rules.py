@@ -181,6 +181,7 @@ def record_adjoints(
         if nan_rule and (fa >= 0 or fb >= 0):  # where the value is nan, so is every partial (primal.rules_at)
             g = apply(_REAL, (g, v))
         bound = None
+        c: Node
         for k, j in ((0, fa), (1, fb)) if len(args) > 1 else ((0, fa),):
             if j < 0 or not active[j]:
                 continue
@@ -196,7 +197,7 @@ def record_adjoints(
                     c = mul(g, constant(partial), op.selects)
             else:
                 form = _rule_form(op.name, k)
-                if form.__class__ is str:  # the rule is an argument or the value itself (mul's, exp's)
+                if isinstance(form, str):  # the rule is an argument or the value itself (mul's, exp's)
                     p = v if form == "v" else mapped[args[0] if form == "a" else args[1]]
                     c = None if known.get(p) == 0.0 else mul(g, p, op.selects)
                 else:
