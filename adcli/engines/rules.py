@@ -66,6 +66,7 @@ class Recorder:
     def __init__(self, variables: Iterable[str], readable: bool = False):
         self.readable = readable
         self.builder = GraphBuilder("")
+        self._node = self.builder._node  # GraphBuilder.apply without its call
         self.inputs = [self.builder.input(name) for name in variables]
         self.values: dict[int, float] = {}  # the constant nodes' values
 
@@ -78,7 +79,7 @@ class Recorder:
         values = self.values
         if args[0] in values and (len(args) == 1 or args[1] in values):  # known before any point: fold
             return self.constant(op.value(*(values[a] for a in args)))
-        return self.builder.apply(op, args)
+        return self._node(op, args)
 
     def mul(self, g: Node, p: Node, selects: bool = False) -> Node:
         """g·p; with ``selects``, a p that is 0 passes nothing at all, even for an infinite g."""
