@@ -15,7 +15,8 @@
    better mode).
 
 Times are CPU seconds of the child processes (wall time on a shared machine is noise)
-and best of --repeat. Needs casadi (pip install ".[bench]"); JAX where installed.
+and best of --repeat, with Python's bytecode cache on, as installed (a warm-up run
+writes it). Needs casadi (pip install ".[bench]"); JAX where installed.
 """
 
 from __future__ import annotations
@@ -69,13 +70,17 @@ np.savetxt(sys.stdout, h, fmt="%.17g")
 """
 
 
+# As installed: Python keeps compiled bytecode, so no run pays for compiling the modules.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def rosenbrock(n: int) -> str:
     return " + ".join(f"100*(x{i + 1} - x{i}^2)^2 + (1 - x{i})^2" for i in range(n - 1))
 
 
 def cpu(cmd: list[str]) -> float:
     """CPU seconds (user + system) of one process, its output thrown away."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=ENV)
     _, status, usage = os.wait4(proc.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"failed: {' '.join(cmd[:4])} ...")
@@ -83,6 +88,7 @@ def cpu(cmd: list[str]) -> float:
 
 
 def best(cmd: list[str], repeat: int) -> float:
+    cpu(cmd)  # warm-up: the file cache and compiled bytecode
     return min(cpu(cmd) for _ in range(repeat))
 
 
@@ -100,7 +106,7 @@ def whole_process(sizes: list[int], repeat: int, with_jax: bool) -> None:
             floor = best([sys.executable, "-c", NUMPY, str(n)], repeat)
             jax = float("nan")
             if with_jax:  # once: jit(hessian) of the unrolled loop takes most of a minute at n = 1000
-                jax = best([sys.executable, "-c", JAX, str(n)], 1)
+                jax = cpu([sys.executable, "-c", JAX, str(n)])
             ratio_jax = f"{ours / jax:10.3f}" if jax == jax else f"{'–':>10}"
             jax_text = f"{jax:8.3f}" if jax == jax else f"{'–':>8}"
             print(f"{n:>6} {ours:8.3f} {casadi:8.3f} {jax_text} {floor:8.3f} {ours / casadi:13.3f} {ratio_jax}")

@@ -14,6 +14,7 @@ finite, statements no output uses.
 
 from __future__ import annotations
 
+import gc
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
@@ -167,6 +168,68 @@ def _forward_columns(graph, values, seeds, outputs, rows, colours, matrix) -> No
                 matrix[r][column] = t
 
 
+_FUSED_COLOURS = 8  # colours up to which a Hessian's forward sweeps run as one
+
+
+def _forward_colours(graph, values, seeds, outputs, rows, colours, matrix) -> None:
+    """What `_forward_columns` fills, in one pass over the graph for all colours together.
+
+    Each operation's partials are computed once, not once per colour, and the nan rule,
+    the closed selects and the operations to visit are worked out once; each colour's
+    tangent is the same product or sum as in its own sweep (forward.sweep), so the numbers
+    are the same. Past a few colours (a dense pattern) the sweeps run one by one.
+    """
+    count = max(colours, default=-1) + 1
+    if rows is None or count > _FUSED_COLOURS or count < 2:
+        _forward_columns(graph, values, seeds, outputs, rows, colours, matrix)
+        return
+    first = graph.n_leaves
+    rules = primal.rules_at(graph, values)
+    flows = primal.flows_at(graph, values) if graph.selectors else graph.flows
+    dots: list[list[float | None]] = [[None] * len(values) for _ in range(count)]
+    for j, c in enumerate(colours):
+        dots[c][seeds[j]] = 1.0
+    active = primal.active_nodes(graph, seeds)
+    for i in range(first, len(values)):
+        if not active[i]:
+            continue
+        ra, rb, a, b = rules[i - first]
+        fa, fb = flows[i - first]
+        pa = pb = None
+        if b < 0:
+            if fa < 0:
+                continue
+            for dot in dots:
+                ta = dot[a]
+                if ta is None:
+                    continue
+                if pa is None:
+                    pa = ra if ra.__class__ is float else ra(values[a], values[i])
+                dot[i] = pa * ta
+            continue
+        for dot in dots:
+            ta = dot[a] if fa >= 0 else None
+            tb = dot[b] if fb >= 0 else None
+            if ta is not None and pa is None:
+                pa = ra if ra.__class__ is float else ra(values[a], values[b], values[i])
+            if tb is not None and pb is None:
+                pb = rb if rb.__class__ is float else rb(values[a], values[b], values[i])
+            if tb is None:
+                if ta is None:
+                    continue
+                dot[i] = pa * ta
+            elif ta is None:
+                dot[i] = pb * tb
+            else:
+                dot[i] = pa * ta + pb * tb
+    for r, (node, row) in enumerate(zip(outputs, rows, strict=True)):
+        out = matrix[r]
+        for j in row:
+            t = dots[colours[j]][node]
+            if t is not None:
+                out[j] = t
+
+
 # Directional derivatives.
 
 
@@ -259,17 +322,59 @@ def _trace_result(
 # Hessians.
 
 
-def recorded_gradient(graph: Graph, seeds: list[int]) -> Graph:
-    """The backward sweep for these variables recorded as a graph (kept beside ``graph``)."""
+def recorded_gradient(graph: Graph, seeds: list[int], nan_free: bool = False) -> Graph:
+    """The backward sweep for these variables recorded as a graph (kept beside ``graph``).
+
+    With ``nan_free``, the recording for points where no value of ``graph`` is nan: there
+    the nan rule's ``real(ḡ, v)`` is ḡ itself, so it is left out (half the nodes); the
+    recording is kept apart from the one for every point and used only at such points.
+    """
     from .rules import gradient_graph
 
     kept = _RECORDED.setdefault(graph, {})
-    key = tuple(seeds)
+    key = (tuple(seeds), True) if nan_free else tuple(seeds)
     recorded = kept.get(key)
     if recorded is None:
         active = primal.active_nodes(graph, seeds)
-        recorded = kept[key] = gradient_graph(graph, seeds, active)
+        recorded = kept[key] = gradient_graph(graph, seeds, active, nan_rule=not nan_free)
     return recorded
+
+
+def _nan_free(values: list[float]) -> bool:
+    """No value is nan: a sum that is a number says so at C speed (inf - inf needs a look)."""
+    total = sum(values)
+    return total == total or not any(v != v for v in values)
+
+
+def _recorded_values(graph: Graph, values: list[float], recorded: Graph, inputs: list[float]) -> list[float]:
+    """The primal sweep of ``recorded``, reusing ``values``: it begins with a copy of ``graph``'s operations.
+
+    Its constants begin with ``graph``'s and its first operations are ``graph``'s in
+    order (rules.Recorder.copy), so only the recorded sweep itself is run; a recording
+    that does not begin so is swept whole.
+    """
+    k = len(graph.const_values)
+    if recorded.const_values[:k] != graph.const_values or recorded.n_inputs != graph.n_inputs:
+        return primal.sweep(recorded, inputs)
+    out = inputs + recorded.const_values + values[graph.n_leaves :]
+    append = out.append
+    for f, a, b in recorded.code[graph.operation_count :]:
+        append(f(out[a]) if b < 0 else f(out[a], out[b]))
+    return out
+
+
+class _HeldGC:
+    """The cyclic garbage collector held off while a recording and its sweeps make many small
+    tuples and lists (as the parser does): they make no cycles, and scanning them again and
+    again costs more than the sweeps."""
+
+    def __enter__(self) -> None:
+        self.collecting = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc) -> None:
+        if self.collecting:
+            gc.enable()
 
 
 def hessian(graph: Graph, point: Mapping[str, float], wrt: Iterable[str] | None = None) -> HessianResult:
@@ -280,13 +385,19 @@ def hessian(graph: Graph, point: Mapping[str, float], wrt: Iterable[str] | None 
     if not n:  # nothing to differentiate by: an empty matrix
         at = dict(zip(graph.variables, inputs, strict=True))
         return HessianResult(graph, at, (), values[graph.output], {}, [], [], 0, _warnings(graph, values, []))
-    recorded = recorded_gradient(graph, seeds)
-    rvalues = primal.sweep(recorded, inputs)
+    with _HeldGC():
+        return _hessian(graph, inputs, seeds, values)
+
+
+def _hessian(graph: Graph, inputs: list[float], seeds: list[int], values: list[float]) -> HessianResult:
+    n = len(seeds)
+    recorded = recorded_gradient(graph, seeds, _nan_free(values))
+    rvalues = _recorded_values(graph, values, recorded, inputs)
     rows = sparsity.pattern(recorded, list(recorded.outputs), seeds, cap=max(8, n // 4))
     colours = list(range(n)) if rows is None else sparsity.colour_columns(rows, n)
     count = max(colours, default=-1) + 1
     matrix = [[0.0] * n for _ in range(n)]
-    _forward_columns(recorded, rvalues, seeds, list(recorded.outputs), rows, colours, matrix)
+    _forward_colours(recorded, rvalues, seeds, list(recorded.outputs), rows, colours, matrix)
     entries = [(i, j) for i in range(n) for j in (range(n) if rows is None else sorted(rows[i]))]
     names = tuple(graph.variables[s] for s in seeds)
     gradient = {name: rvalues[node] for name, node in zip(names, recorded.outputs, strict=True)}
@@ -334,19 +445,25 @@ def hvp(
     outside = [graph.variables[i] for i in seed if i not in allowed and seed[i] != 0.0]
     if outside:
         raise PointError(f"the direction names '{outside[0]}', which --wrt holds fixed")
-    recorded = recorded_gradient(graph, seeds)
-    rvalues = primal.sweep(recorded, inputs)
-    dot, _ = forward.sweep(recorded, rvalues, seed)
     names = tuple(graph.variables[s] for s in seeds)
-    product = [(name, _zero_if_none(dot[node])) for name, node in zip(names, recorded.outputs, strict=True)]
+    gradient: dict[str, float] = {}
+    product: list[tuple[str, float]] = []
+    recorded = None
+    if seeds:  # else nothing to differentiate by: an empty product
+        with _HeldGC():
+            recorded = recorded_gradient(graph, seeds, _nan_free(values))
+            rvalues = _recorded_values(graph, values, recorded, inputs)
+            dot, _ = forward.sweep(recorded, rvalues, seed)
+        product = [(name, _zero_if_none(dot[node])) for name, node in zip(names, recorded.outputs, strict=True)]
+        gradient = {name: rvalues[node] for name, node in zip(names, recorded.outputs, strict=True)}
     result = DirectionalResult(
         graph, "hvp", dict(zip(graph.variables, inputs, strict=True)),
         [(graph.variables[i], t) for i, t in seed.items()], output_texts(graph), [values[graph.output]], product,
-        gradient={name: rvalues[node] for name, node in zip(names, recorded.outputs, strict=True)},
+        gradient=gradient,
     )  # fmt: skip
     result.warnings = (
         _warnings(graph, values, seeds, order=2)
-        + _recorded_kinks(graph, recorded, rvalues, seeds)
+        + ([] if recorded is None else _recorded_kinks(graph, recorded, rvalues, seeds))
         + _nonfinite("(H·d) for", product, "'adcli hessian' without --dir shows which entries of H are")
     )
     return result

@@ -58,10 +58,15 @@ class Recorder:
 
     Constants fold (log(2) in log2's rule is one constant), and the structural zero
     ``None`` and the constant 1 simplify products and sums, as JAX's symbolic ``Zero``.
+    ``readable`` also passes p for a select of the constant 1 (gate(1, p)), which is p
+    except at p = -0 (the gate gives +0, as the scalar sweeps do): for rules people
+    read, never for a recording an engine runs.
     """
 
-    def __init__(self, variables: Iterable[str]):
+    def __init__(self, variables: Iterable[str], readable: bool = False):
+        self.readable = readable
         self.builder = GraphBuilder("")
+        self._node = self.builder._node  # GraphBuilder.apply without its call
         self.inputs = [self.builder.input(name) for name in variables]
         self.values: dict[int, float] = {}  # the constant nodes' values
 
@@ -74,7 +79,7 @@ class Recorder:
         values = self.values
         if args[0] in values and (len(args) == 1 or args[1] in values):  # known before any point: fold
             return self.constant(op.value(*(values[a] for a in args)))
-        return self.builder.apply(op, args)
+        return self._node(op, args)
 
     def mul(self, g: Node, p: Node, selects: bool = False) -> Node:
         """g·p; with ``selects``, a p that is 0 passes nothing at all, even for an infinite g."""
@@ -85,7 +90,7 @@ class Recorder:
             return g
         if one == -1.0:
             return self.apply(_NEG, (g,))
-        if self.values.get(g) == 1.0:  # 1·p is p, and a select of a finite 1 passes p as it is
+        if self.values.get(g) == 1.0 and (self.readable or not selects):  # 1·p is p
             return p
         return self.apply(_GATE if selects else _MUL, (g, p))
 
@@ -156,34 +161,61 @@ def record_adjoints(
     """The backward sweep of ``graph`` as nodes of ``recorder``: each node's adjoint (None: zero).
 
     ``seeds`` gives the outputs' adjoints (ȳ = 1 for a gradient; weights for vᵀJ).
-    ``nan_rule`` wraps each adjoint in real(ḡ, v), nan where the value is: what engines run;
-    without it, the rules as people read them (adcli functions --second).
+    ``nan_rule`` wraps each adjoint in real(ḡ, v), nan where the value is: what engines run
+    at any point; without it, the same numbers at points where no value is nan, and the
+    rules as people read them (adcli functions --second).
     """
     first = graph.n_leaves
     bar: list[Node] = [None] * len(graph)
     for node, weight in seeds.items():
         bar[node] = recorder.add(bar[node], weight)
+    ops, args_of, flows = graph.ops, graph.args, graph.flows
+    apply, mul, add, inline, constant = recorder.apply, recorder.mul, recorder.add, recorder.inline, recorder.constant
+    known = recorder.values
     for i in range(len(graph) - 1, first - 1, -1):
         g = bar[i]
         if g is None or not active[i]:
             continue
-        op, args = graph.ops[i], graph.args[i]
-        fa, fb = graph.flows[i - first]
+        op, args = ops[i], args_of[i]
+        fa, fb = flows[i - first]
+        v = mapped[i]
         if nan_rule and (fa >= 0 or fb >= 0):  # where the value is nan, so is every partial (primal.rules_at)
-            g = recorder.apply(_REAL, (g, mapped[i]))
-        bound = {"a": mapped[args[0]], "v": mapped[i]}
-        if len(args) > 1:
-            bound["b"] = mapped[args[1]]
-        for k, j in enumerate((fa, fb)[: len(args)]):
+            g = apply(_REAL, (g, v))
+        bound = None
+        c: Node
+        for k, j in ((0, fa), (1, fb)) if len(args) > 1 else ((0, fa),):
             if j < 0 or not active[j]:
                 continue
             partial = op.partials[k]
-            if partial.__class__ is float:
-                p = None if partial == 0.0 else recorder.constant(partial)
+            if partial.__class__ is float:  # a constant partial: g·1 is g, g·(-1) is -g, g·0 is nothing
+                if partial == 0.0:
+                    continue
+                if partial == 1.0:
+                    c = g
+                elif partial == -1.0:
+                    c = apply(_NEG, (g,))
+                else:
+                    c = mul(g, constant(partial), op.selects)
             else:
-                p = recorder.inline(rule_graph(op.name, k), bound)
-            bar[j] = recorder.add(bar[j], recorder.mul(g, p, op.selects))
+                form = _rule_form(op.name, k)
+                if isinstance(form, str):  # the rule is an argument or the value itself (mul's, exp's)
+                    p = v if form == "v" else mapped[args[0] if form == "a" else args[1]]
+                    c = None if known.get(p) == 0.0 else mul(g, p, op.selects)
+                else:
+                    if bound is None:
+                        bound = {"a": mapped[args[0]], "v": v}
+                        if len(args) > 1:
+                            bound["b"] = mapped[args[1]]
+                    c = mul(g, inline(form, bound), op.selects)
+            bar[j] = add(bar[j], c)
     return bar
+
+
+@functools.cache
+def _rule_form(name: str, k: int) -> Graph | str:
+    """The rule graph of ``name``'s k-th partial, or the input it is when it is one (a, b or v)."""
+    rule = rule_graph(name, k)
+    return rule.variables[rule.output] if rule.output < rule.n_inputs else rule
 
 
 def second_derivatives(op: Op, limit: int = 70) -> list[tuple[str, str]]:
@@ -195,11 +227,11 @@ def second_derivatives(op: Op, limit: int = 70) -> list[tuple[str, str]]:
 
     args = "a, b" if op.arity == 2 else "a"
     graph = parse(f"{op.written}({args})" if op.is_function else ("a " + op.symbol + " b" if op.arity == 2 else "-a"))
-    first = gradient_graph(graph, list(range(graph.n_inputs)), graph.varies, nan_rule=False)
+    first = gradient_graph(graph, list(range(graph.n_inputs)), graph.varies, nan_rule=False, readable=True)
     names = first.variables
     out = []
     for k in range(len(names)):
-        single = Recorder(first.variables)
+        single = Recorder(first.variables, readable=True)
         mapped = single.copy(first)
         seed = {first.outputs[k]: single.constant(1.0)}
         bar = record_adjoints(single, first, mapped, seed, active_nodes(first, range(first.n_inputs)), nan_rule=False)
@@ -210,9 +242,15 @@ def second_derivatives(op: Op, limit: int = 70) -> list[tuple[str, str]]:
     return out
 
 
-def gradient_graph(graph: Graph, wrt: list[int], active: list[bool], nan_rule: bool = True) -> Graph:
-    """A graph of the same variables whose outputs are ∂y/∂x for each x in ``wrt``: the recorded sweep."""
-    recorder = Recorder(graph.variables)
+def gradient_graph(
+    graph: Graph, wrt: list[int], active: list[bool], nan_rule: bool = True, readable: bool = False
+) -> Graph:
+    """A graph of the same variables whose outputs are ∂y/∂x for each x in ``wrt``: the recorded sweep.
+
+    Without ``nan_rule``, exact only at points where no value of ``graph`` is nan; with
+    ``readable``, the rules as people read them (see Recorder).
+    """
+    recorder = Recorder(graph.variables, readable)
     mapped = recorder.copy(graph)
     bar = record_adjoints(recorder, graph, mapped, {graph.output: recorder.constant(1.0)}, active, nan_rule)
     labels = {mapped[node]: label for node, label in graph.labels.items()}

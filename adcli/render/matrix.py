@@ -72,6 +72,53 @@ def write_matrix(corner: str, rows: list[str], columns: list[str], cells: list[l
     out.writelines(" ".join([label, *row]) + "\n" for label, row in zip(rows, cells, strict=True))
 
 
+def _write_sparse_rows(
+    corner: str,
+    rows: list[str],
+    columns: list[str],
+    matrix: list[list[float]],
+    entries: list[tuple[int, int]],
+    number: Callable[[float], str],
+) -> None:
+    """What write_matrix prints in its unaligned plain layout, from the entries alone: each run
+    of structural zeros between them is one slice of a ready " 0 0 ..." string."""
+    out = sys.stdout
+    header = " ".join([corner, *columns]) + "\n"
+    n = len(columns)
+    by_row: list[list[int]] = [[] for _ in rows]
+    for i, j in entries:
+        by_row[i].append(j)
+    buffer = getattr(out, "buffer", None)
+    if buffer is not None and str(getattr(out, "encoding", "")).lower() in ("utf-8", "utf8"):
+        # Bytes: the labels' ∂ would make every joined row a wide string, encoded again on the way out.
+        zeros = b" 0" * n
+        lines = [header.encode()]
+        for label, row, held in zip(rows, matrix, by_row, strict=True):
+            parts, last = [label.encode()], 0
+            for j in sorted(held):
+                parts.append(zeros[: 2 * (j - last)])
+                parts.append(b" " + number(row[j]).encode())
+                last = j + 1
+            parts.append(zeros[: 2 * (n - last)])
+            parts.append(b"\n")
+            lines.append(b"".join(parts))
+        out.flush()
+        buffer.write(b"".join(lines))
+        return
+    text_zeros = " 0" * n
+    text_lines = [header]
+    for label, row, held in zip(rows, matrix, by_row, strict=True):
+        text_parts, last = [label], 0
+        for j in sorted(held):
+            text_parts.append(text_zeros[: 2 * (j - last)])
+            text_parts.append(" " + number(row[j]))
+            last = j + 1
+        text_parts.append(text_zeros[: 2 * (n - last)])
+        text_parts.append("\n")
+        text_lines.append("".join(text_parts))
+    out.write("".join(text_lines))
+
+
 def write_pairs(pairs: list[tuple[str, str]]) -> None:
     """Label/number lines: rich on a terminal, aligned plain text when piped."""
     if _rich_ok(len(pairs)):
@@ -114,11 +161,15 @@ def render_hessian(result: HessianResult, digits: int | None = None, sparse: boo
         )
     else:
         n = len(names)
-        cells = [["0"] * n for _ in range(n)]
-        matrix = result.matrix
-        for i, j in result.entries:
-            cells[i][j] = number(matrix[i][j])
-        write_matrix("", [f"∂/∂{v}" for v in names], [f"∂/∂{v}" for v in names], cells)
+        labels = [f"∂/∂{v}" for v in names]
+        if n > ALIGN_COLUMNS and not _rich_ok(n * n):  # plain rows, unaligned: written from runs of zeros
+            _write_sparse_rows("", labels, labels, result.matrix, result.entries, number)
+        else:
+            cells = [["0"] * n for _ in range(n)]
+            matrix = result.matrix
+            for i, j in result.entries:
+                cells[i][j] = number(matrix[i][j])
+            write_matrix("", labels, labels, cells)
     nnz = len(result.entries)
     sys.stdout.write(
         f"\n{result.sweeps} forward sweep{'s' * (result.sweeps != 1)} over the recorded gradient "
