@@ -368,14 +368,14 @@ def run(program: Program, seed_of: Mapping[int, float], order: int) -> list[list
         elif kind == "input":
             series[i].extend([seed_of[i], *zeros[1:]] if order else [])
         else:
-            steps.append((series[i], _step(p, i, series)))
+            steps.append((series[i], _step(p, i, series, order)))
     for k in range(1, order + 1):
         for own, step in steps:
             own.append(step(k))
     return series
 
 
-def _step(p: Program, i: int, series: list[list[float]]) -> Callable[[int], float]:
+def _step(p: Program, i: int, series: list[list[float]], order: int) -> Callable[[int], float]:
     """Coefficient k of node i from what is known in round k (arguments up to k, partials below k)."""
     kind, args, active = p.kinds[i], p.args[i], p.active[i]
     w = series[i]
@@ -438,8 +438,15 @@ def _step(p: Program, i: int, series: list[list[float]]) -> Callable[[int], floa
         r1 = p.factors[i][0] + 1.0
         u0 = u[0]
         ju = [0.0]
+        scaled_power: list[Callable[[int], float]] = []
 
         def power(k: int) -> float:
+            if k == 1:
+                if _power_out_of_range(u0, w[0], r1 - 1.0, u[1], order):
+                    scaled_power.append(_scaled_power(u, r1 - 1.0))
+            if scaled_power:
+                c = scaled_power[0](k)
+                return tangent() if k == 1 else c
             ju.append(k * u[k])
             if k == 1:
                 return tangent()
@@ -479,6 +486,62 @@ def _step(p: Program, i: int, series: list[list[float]]) -> Callable[[int], floa
         return (sum(map(mul, ju[1 : k + 1], du[k - 1 :: -1])) + sum(map(mul, jx[1 : k + 1], dx[k - 1 :: -1]))) / k
 
     return rule2
+
+
+def _ldexp(x: float, n: int) -> float:
+    """x·2ⁿ, inf (not an error) past the largest double."""
+    try:
+        return math.ldexp(x, n)
+    except OverflowError:
+        return math.copysign(math.inf, x)
+
+
+def _power_out_of_range(u0: float, w0: float, r: float, u1: float, order: int) -> bool:
+    """Whether u^r's plain recurrence, which starts from w₀ = u₀^r, would leave the doubles.
+
+    Its coefficients are about u₀^r·(u₁/u₀)^k; where they stay well in range it keeps
+    its digits, and its results bit for bit.
+    """
+    if u0 == 0.0 or not _finite(u0) or not _finite(u1) or abs(r) > 1000.0:
+        return False
+    if not _finite(w0) or abs(w0) < 2.0**-960:
+        return True
+    if u1 == 0.0:
+        return False
+    top = math.log2(abs(w0)) + order * (math.log2(abs(u1)) - math.log2(abs(u0)))
+    return not -960.0 < top < 960.0
+
+
+def _scaled_power(u: list[float], r: float) -> Callable[[int], float]:
+    """u^r with the series scaled so no coefficient under- or overflows on the way.
+
+    With u₀ = m·2ᴱ and σ = 2ᵉ ≈ u₀/u₁, u(σs) = u₀·(1 + Σ vⱼ·sʲ), vⱼ = uⱼ·σʲ/u₀; the
+    coefficients ŵ of (1 + V)^r follow k·ŵ_k = Σ_j (r·j − (k−j))·vⱼ·ŵ_{k−j}, and
+    w_k = u₀^r·σ^(−k)·ŵ_k = m^r·2^(E·r − e·k)·ŵ_k, the power of two applied last (exact).
+    """
+    from fractions import Fraction
+
+    u0 = u[0]
+    m, big_e = math.frexp(u0)
+    u1 = u[1]
+    e = 0 if u1 == 0.0 else round(math.log2(abs(u0)) - math.log2(abs(u1)))
+    er = Fraction(big_e) * Fraction(r)
+    n0 = math.floor(er)
+    base = math.pow(m, r) * 2.0 ** float(er - n0)  # m^r·2^frac(E·r): in [2^-|r|, 2^|r|+1]
+    v = [0.0]
+    wh = [1.0]
+
+    def power(k: int) -> float:
+        v.append(_ldexp(u[k], e * k - big_e) / m)
+        s = 0.0
+        for j in range(1, k + 1):
+            vj = v[j]
+            if vj != 0.0:
+                s += (r * j - (k - j)) * vj * wh[k - j]
+        wh.append(s / k)
+        return _ldexp(wh[k] * base, n0 - e * k)
+
+    return power
 
 
 # Results.

@@ -1,0 +1,69 @@
+"""Taylor mode at the edges of the doubles: powers whose value under/overflows, orders whose
+coefficients underflow, and the rounding of mixed partials. Oracles are closed forms worked
+in exact rationals or mpmath at high precision."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import pytest
+
+import adcli
+
+
+def falling(r: Fraction, k: int) -> Fraction:
+    """r·(r−1)···(r−k+1): d^k/dx^k x^r = falling(r, k)·x^(r−k)."""
+    out = Fraction(1)
+    for j in range(k):
+        out *= r - j
+    return out
+
+
+def power_derivative(r: float, x: float, k: int) -> float:
+    """d^k/dx^k x^r at x, correctly rounded (x^(r-k) exact for whole r, by mpmath otherwise)."""
+    import mpmath as mp
+
+    with mp.workdps(60):
+        return float(
+            mp.mpf(falling(Fraction(r), k).numerator)
+            / falling(Fraction(r), k).denominator
+            * mp.mpf(x) ** (mp.mpf(r) - k)
+        )
+
+
+def close(a: float, b: float, tol: float = 1e-14) -> bool:
+    if b == 0.0 or math.isinf(b):
+        return a == b
+    return abs(a - b) <= tol * abs(b)
+
+
+@pytest.mark.parametrize(
+    ("formula", "r", "x", "order"),
+    [
+        ("x^5", 5.0, 1e-100, 5),
+        ("x^10", 10.0, 1e-40, 10),
+        ("x^3", 3.0, 3e-162, 3),
+        ("x^4", 4.0, 1e-107, 4),
+        ("x^2.5", 2.5, 1e-300, 4),
+        ("x^3", 3.0, 1e300, 4),
+        ("x^3", 3.0, 1e110, 3),
+        ("x^2.5", 2.5, 1e300, 3),
+        ("x^10", 10.0, 1e40, 10),
+        ("x^-3", -3.0, 1e-120, 2),
+    ],
+)
+def test_a_constant_power_whose_value_under_or_overflows_keeps_every_derivative(formula, r, x, order):
+    g = adcli.parse(formula)
+    d = adcli.derivatives(g, {"x": x}, order, wrt="x").derivatives
+    assert d[1] == g.gradient({"x": x}, mode="forward")["x"]  # coefficient 1 is forward mode's, bit for bit
+    for k in range(1, order + 1):
+        assert close(d[k], power_derivative(r, x, k)), (k, d[k], power_derivative(r, x, k))
+
+
+@pytest.mark.parametrize(("formula", "x"), [("x^2.5", 1e-300), ("x^5", 1e-100), ("x^3", 1e300), ("x^2.5", 1e300)])
+def test_the_second_derivative_of_such_a_power_agrees_with_the_hessian(formula, x):
+    g = adcli.parse(formula)
+    h = adcli.hessian(g, {"x": x}).matrix[0][0]
+    assert close(adcli.derivatives(g, {"x": x}, 2, wrt="x").derivatives[2], h)
+    assert close(h, power_derivative(float(formula.split("^")[1]), x, 2))
