@@ -441,9 +441,8 @@ def _step(p: Program, i: int, series: list[list[float]], order: int) -> Callable
         scaled_power: list[Callable[[int], float]] = []
 
         def power(k: int) -> float:
-            if k == 1:
-                if _power_out_of_range(u0, w[0], r1 - 1.0, u[1], order):
-                    scaled_power.append(_scaled_power(u, r1 - 1.0))
+            if k == 1 and _power_out_of_range(u0, w[0], r1 - 1.0, u[1], order):
+                scaled_power.append(_scaled_power(u, r1 - 1.0))
             if scaled_power:
                 c = scaled_power[0](k)
                 return tangent() if k == 1 else c
