@@ -67,3 +67,30 @@ def test_the_second_derivative_of_such_a_power_agrees_with_the_hessian(formula, 
     h = adcli.hessian(g, {"x": x}).matrix[0][0]
     assert close(adcli.derivatives(g, {"x": x}, 2, wrt="x").derivatives[2], h)
     assert close(h, power_derivative(float(formula.split("^")[1]), x, 2))
+
+
+# Orders whose Taylor coefficient underflows though the derivative is representable.
+
+
+@pytest.mark.parametrize(
+    ("formula", "a", "order"), [("exp(x)", 1, 180), ("exp(3*x)", 3, 300), ("exp(0.5*x)", 0.5, 400)]
+)
+def test_high_orders_whose_coefficients_underflow_are_rescaled(formula, a, order):
+    r = adcli.derivatives(adcli.parse(formula), {"x": 0.0}, order, wrt="x")
+    d = r.derivatives
+    for k in range(order + 1):
+        assert close(d[k], float(Fraction(a) ** k), 1e-13), (k, d[k])
+    assert not any("underflow" in w for w in r.warnings)
+
+
+def test_rescaling_changes_nothing_below_the_first_order_that_underflows():
+    g = adcli.parse("exp(x)*(1+x)")  # d^k = k + 1 at 0
+    low = adcli.derivatives(g, {"x": 0.0}, 170, wrt="x")
+    high = adcli.derivatives(g, {"x": 0.0}, 400, wrt="x")
+    assert high.derivatives[:171] == low.derivatives
+    assert all(close(d, k + 1.0, 1e-13) for k, d in enumerate(high.derivatives))
+
+
+def test_an_underflow_that_cannot_be_rescaled_is_warned_with_its_first_order():
+    r = adcli.derivatives(adcli.parse("x^10"), {"x": 1e-40}, 10, wrt="x")
+    assert any("underflow from order 2 on" in w for w in r.warnings)

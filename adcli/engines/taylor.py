@@ -565,9 +565,15 @@ class TaylorResult:
     def value(self) -> float:
         return self.coefficients[0]
 
+    # Where coefficients came from a run along 2^m·d (they would underflow along d): the
+    # coefficient of that run and m·k, per order (None: every order is as run along d).
+    shifted: list[tuple[float, int]] | None = None
+
     @property
     def derivatives(self) -> list[float]:
         """d^k/dt^k f(p + t·d) at t = 0, k = 0 … order."""
+        if self.shifted is not None:
+            return [scaled(c, k, shift) for k, (c, shift) in enumerate(self.shifted)]
         return [scaled(c, k) for k, c in enumerate(self.coefficients)]
 
 
@@ -589,9 +595,17 @@ class MixedResult:
         return sum(self.powers.values())
 
 
-def scaled(c: float, k: int) -> float:
-    """c·k! without overflowing on the way: inf only when the product itself is out of range."""
+def scaled(c: float, k: int, shift: int = 0) -> float:
+    """c·k!·2^(−shift) without under- or overflowing on the way: inf only when the product
+    itself is out of range."""
     f = math.factorial(k)
+    if shift and c != 0.0 and _finite(c):
+        from fractions import Fraction
+
+        try:
+            return float(Fraction(c) * f / (1 << shift) if shift > 0 else Fraction(c) * f * (1 << -shift))
+        except OverflowError:
+            return math.copysign(math.inf, c)
     try:
         return c * f
     except OverflowError:  # k! itself is past the largest double (k > 170)
@@ -646,17 +660,86 @@ def expand(
     seed_of = {mapped[i]: d for i, d in seed.items() if d != 0.0}
     series = run(program, seed_of, order)
     out = series[mapped[graph.output]]
+    shifted, lost = _rescale(program, seed_of, order, series, mapped[graph.output])
     names = graph.variables
     result = TaylorResult(
         graph, dict(zip(names, inputs, strict=True)), {names[i]: d for i, d in seed.items() if d != 0.0},
         wrt, order, list(out),
     )  # fmt: skip
+    if shifted is not None:
+        result.shifted = shifted
+        result.coefficients = [c if m == 0 else _ldexp(c, -m) for c, m in shifted]
     if record:
         result.program, result.series, result.mapped = program, series, mapped
     result.warnings = taylor_warnings(graph, values, [i for i, d in seed.items() if d != 0.0], order)
     result.warnings += _program_kinks(program, series, mapped, order)
     result.warnings += _nonfinite(graph, program, series, mapped, result)
+    if lost is not None:
+        k, node = lost
+        where = _where(graph, program.origin[node]) if program.origin[node] >= 0 else program.ops[node].name
+        result.warnings.append(
+            f"the Taylor coefficients underflow from order {k} on (order {k} of {where} is below the normal "
+            f"doubles): derivatives of order {k} and higher may have lost digits or be 0"
+        )
     return result
+
+
+_TINY = 2.0**-1022  # the smallest normal double
+_RESCALES = 6
+
+
+def _first_out_of_range(p: Program, series: list[list[float]], upto: int, strict: bool) -> tuple[int, int] | None:
+    """The first order ≤ upto (and its node) where a coefficient is subnormal, or with ``strict``
+    not finite, among the nodes whose value is finite."""
+    first: tuple[int, int] | None = None
+    for i, s in enumerate(series):
+        if p.kinds[i] == "const" or not _finite(s[0]):
+            continue
+        last = upto if first is None else first[0] - 1
+        for k in range(1, last + 1):
+            c = s[k]
+            if (c != 0.0 and abs(c) < _TINY) or (strict and not _finite(c)):
+                first = (k, i)
+                break
+    return first
+
+
+def _rescale(
+    p: Program, seed_of: Mapping[int, float], order: int, series: list[list[float]], out: int
+) -> tuple[list[tuple[float, int]] | None, tuple[int, int] | None]:
+    """Where coefficients underflow, rerun along 2^m·d: Taylor recurrences are homogeneous, so
+    coefficient k is 2^(m·k) times the one along d, bit for bit wherever nothing leaves the
+    normal doubles. Each rerun is kept only for the orders past what earlier runs covered and
+    below its own first coefficient out of range, so no order gets worse. Returns the
+    per-order (coefficient, m·k), or None when nothing underflowed, and where digits are
+    still lost (order, node), or None."""
+    bad = _first_out_of_range(p, series, order, strict=False)
+    if bad is None:
+        return None, None
+    covered = bad[0]  # orders below are right as run
+    shifted = [(c, 0) for c in series[out]]
+    m = 0
+    for _ in range(_RESCALES):
+        c = series[out]
+        k1 = next((k for k in range(covered - 1, 0, -1) if abs(c[k]) >= _TINY and _finite(c[k])), None)
+        if k1 is None:
+            break
+        step = math.ceil(-math.log2(abs(c[k1])) / covered)  # order `covered` brought up to about 2^0
+        if step <= 0:
+            break
+        m += step
+        series = run(p, {i: math.ldexp(d, m) for i, d in seed_of.items()}, order)
+        end = _first_out_of_range(p, series, order, strict=True)
+        top = order if end is None else end[0] - 1
+        if top < covered:
+            break
+        c = series[out]
+        for k in range(covered, top + 1):
+            shifted[k] = (c[k], m * k)
+        covered = top + 1
+        if end is None:
+            break
+    return shifted, (None if covered > order else (covered, bad[1]))
 
 
 def taylor_warnings(graph: Graph, values: list[float], seeds: list[int], order: int) -> list[str]:
