@@ -91,8 +91,9 @@ def deriv(
     Along one variable (--wrt, the others held fixed) or a direction (--dir), adcli
     pushes truncated power series through the computational graph, one coefficient
     recurrence per operation, and prints dᵏf/dxᵏ for k = 0 … K (with --taylor the
-    coefficients f⁽ᵏ⁾/k!). --mixed gives one mixed partial exactly from a few
-    expansions along integer directions. EXPR is a formula, '-' or @FILE.
+    coefficients f⁽ᵏ⁾/k!). --mixed gives one mixed partial from a few expansions
+    along integer directions (no truncation error; --json gives its rounding error
+    bound). EXPR is a formula, '-' or @FILE.
     """
     if mixed is not None and (wrt is not None or direction is not None):
         raise click.UsageError("--mixed names its own variables: leave out --wrt and --dir")

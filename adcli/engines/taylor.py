@@ -368,14 +368,14 @@ def run(program: Program, seed_of: Mapping[int, float], order: int) -> list[list
         elif kind == "input":
             series[i].extend([seed_of[i], *zeros[1:]] if order else [])
         else:
-            steps.append((series[i], _step(p, i, series)))
+            steps.append((series[i], _step(p, i, series, order)))
     for k in range(1, order + 1):
         for own, step in steps:
             own.append(step(k))
     return series
 
 
-def _step(p: Program, i: int, series: list[list[float]]) -> Callable[[int], float]:
+def _step(p: Program, i: int, series: list[list[float]], order: int) -> Callable[[int], float]:
     """Coefficient k of node i from what is known in round k (arguments up to k, partials below k)."""
     kind, args, active = p.kinds[i], p.args[i], p.active[i]
     w = series[i]
@@ -438,8 +438,14 @@ def _step(p: Program, i: int, series: list[list[float]]) -> Callable[[int], floa
         r1 = p.factors[i][0] + 1.0
         u0 = u[0]
         ju = [0.0]
+        scaled_power: list[Callable[[int], float]] = []
 
         def power(k: int) -> float:
+            if k == 1 and _power_out_of_range(u0, w[0], r1 - 1.0, u[1], order):
+                scaled_power.append(_scaled_power(u, r1 - 1.0))
+            if scaled_power:
+                c = scaled_power[0](k)
+                return tangent() if k == 1 else c
             ju.append(k * u[k])
             if k == 1:
                 return tangent()
@@ -481,6 +487,62 @@ def _step(p: Program, i: int, series: list[list[float]]) -> Callable[[int], floa
     return rule2
 
 
+def _ldexp(x: float, n: int) -> float:
+    """x·2ⁿ, inf (not an error) past the largest double."""
+    try:
+        return math.ldexp(x, n)
+    except OverflowError:
+        return math.copysign(math.inf, x)
+
+
+def _power_out_of_range(u0: float, w0: float, r: float, u1: float, order: int) -> bool:
+    """Whether u^r's plain recurrence, which starts from w₀ = u₀^r, would leave the doubles.
+
+    Its coefficients are about u₀^r·(u₁/u₀)^k; where they stay well in range it keeps
+    its digits, and its results bit for bit.
+    """
+    if u0 == 0.0 or not _finite(u0) or not _finite(u1) or abs(r) > 1000.0:
+        return False
+    if not _finite(w0) or abs(w0) < 2.0**-960:
+        return True
+    if u1 == 0.0:
+        return False
+    top = math.log2(abs(w0)) + order * (math.log2(abs(u1)) - math.log2(abs(u0)))
+    return not -960.0 < top < 960.0
+
+
+def _scaled_power(u: list[float], r: float) -> Callable[[int], float]:
+    """u^r with the series scaled so no coefficient under- or overflows on the way.
+
+    With u₀ = m·2ᴱ and σ = 2ᵉ ≈ u₀/u₁, u(σs) = u₀·(1 + Σ vⱼ·sʲ), vⱼ = uⱼ·σʲ/u₀; the
+    coefficients ŵ of (1 + V)^r follow k·ŵ_k = Σ_j (r·j − (k−j))·vⱼ·ŵ_{k−j}, and
+    w_k = u₀^r·σ^(−k)·ŵ_k = m^r·2^(E·r − e·k)·ŵ_k, the power of two applied last (exact).
+    """
+    from fractions import Fraction
+
+    u0 = u[0]
+    m, big_e = math.frexp(u0)
+    u1 = u[1]
+    e = 0 if u1 == 0.0 else round(math.log2(abs(u0)) - math.log2(abs(u1)))
+    er = Fraction(big_e) * Fraction(r)
+    n0 = math.floor(er)
+    base = math.pow(m, r) * 2.0 ** float(er - n0)  # m^r·2^frac(E·r): in [2^-|r|, 2^|r|+1]
+    v = [0.0]
+    wh = [1.0]
+
+    def power(k: int) -> float:
+        v.append(_ldexp(u[k], e * k - big_e) / m)
+        s = 0.0
+        for j in range(1, k + 1):
+            vj = v[j]
+            if vj != 0.0:
+                s += (r * j - (k - j)) * vj * wh[k - j]
+        wh.append(s / k)
+        return _ldexp(wh[k] * base, n0 - e * k)
+
+    return power
+
+
 # Results.
 
 
@@ -503,9 +565,15 @@ class TaylorResult:
     def value(self) -> float:
         return self.coefficients[0]
 
+    # Where coefficients came from a run along 2^m·d (they would underflow along d): the
+    # coefficient of that run and m·k, per order (None: every order is as run along d).
+    shifted: list[tuple[float, int]] | None = None
+
     @property
     def derivatives(self) -> list[float]:
         """d^k/dt^k f(p + t·d) at t = 0, k = 0 … order."""
+        if self.shifted is not None:
+            return [scaled(c, k, shift) for k, (c, shift) in enumerate(self.shifted)]
         return [scaled(c, k) for k, c in enumerate(self.coefficients)]
 
 
@@ -521,15 +589,24 @@ class MixedResult:
     directions: list[tuple[dict[str, int], float, Fraction]]  # (s, [t^K] f(p + t·s), weight)
     warnings: list[str] = field(default_factory=list)
     coefficient: float = math.nan  # ∂^αf/α!: Σ weight·coefficient over the directions, before × α!
+    error_bound: float = math.nan  # (K+2)·2⁻⁵²·α!·Σ|weight·coefficient|: the rounding error it may carry
 
     @property
     def order(self) -> int:
         return sum(self.powers.values())
 
 
-def scaled(c: float, k: int) -> float:
-    """c·k! without overflowing on the way: inf only when the product itself is out of range."""
+def scaled(c: float, k: int, shift: int = 0) -> float:
+    """c·k!·2^(−shift) without under- or overflowing on the way: inf only when the product
+    itself is out of range."""
     f = math.factorial(k)
+    if shift and c != 0.0 and _finite(c):
+        from fractions import Fraction
+
+        try:
+            return float(Fraction(c) * f / (1 << shift) if shift > 0 else Fraction(c) * f * (1 << -shift))
+        except OverflowError:
+            return math.copysign(math.inf, c)
     try:
         return c * f
     except OverflowError:  # k! itself is past the largest double (k > 170)
@@ -584,17 +661,86 @@ def expand(
     seed_of = {mapped[i]: d for i, d in seed.items() if d != 0.0}
     series = run(program, seed_of, order)
     out = series[mapped[graph.output]]
+    shifted, lost = _rescale(program, seed_of, order, series, mapped[graph.output])
     names = graph.variables
     result = TaylorResult(
         graph, dict(zip(names, inputs, strict=True)), {names[i]: d for i, d in seed.items() if d != 0.0},
         wrt, order, list(out),
     )  # fmt: skip
+    if shifted is not None:
+        result.shifted = shifted
+        result.coefficients = [c if m == 0 else _ldexp(c, -m) for c, m in shifted]
     if record:
         result.program, result.series, result.mapped = program, series, mapped
     result.warnings = taylor_warnings(graph, values, [i for i, d in seed.items() if d != 0.0], order)
     result.warnings += _program_kinks(program, series, mapped, order)
     result.warnings += _nonfinite(graph, program, series, mapped, result)
+    if lost is not None:
+        k, node = lost
+        where = _where(graph, program.origin[node]) if program.origin[node] >= 0 else program.ops[node].name
+        result.warnings.append(
+            f"the Taylor coefficients underflow from order {k} on (order {k} of {where} is below the normal "
+            f"doubles): derivatives of order {k} and higher may have lost digits or be 0"
+        )
     return result
+
+
+_TINY = 2.0**-1022  # the smallest normal double
+_RESCALES = 6
+
+
+def _first_out_of_range(p: Program, series: list[list[float]], upto: int, strict: bool) -> tuple[int, int] | None:
+    """The first order ≤ upto (and its node) where a coefficient is subnormal, or with ``strict``
+    not finite, among the nodes whose value is finite."""
+    first: tuple[int, int] | None = None
+    for i, s in enumerate(series):
+        if p.kinds[i] == "const" or not _finite(s[0]):
+            continue
+        last = upto if first is None else first[0] - 1
+        for k in range(1, last + 1):
+            c = s[k]
+            if (c != 0.0 and abs(c) < _TINY) or (strict and not _finite(c)):
+                first = (k, i)
+                break
+    return first
+
+
+def _rescale(
+    p: Program, seed_of: Mapping[int, float], order: int, series: list[list[float]], out: int
+) -> tuple[list[tuple[float, int]] | None, tuple[int, int] | None]:
+    """Where coefficients underflow, rerun along 2^m·d: Taylor recurrences are homogeneous, so
+    coefficient k is 2^(m·k) times the one along d, bit for bit wherever nothing leaves the
+    normal doubles. Each rerun is kept only for the orders past what earlier runs covered and
+    below its own first coefficient out of range, so no order gets worse. Returns the
+    per-order (coefficient, m·k), or None when nothing underflowed, and where digits are
+    still lost (order, node), or None."""
+    bad = _first_out_of_range(p, series, order, strict=False)
+    if bad is None:
+        return None, None
+    covered = bad[0]  # orders below are right as run
+    shifted = [(c, 0) for c in series[out]]
+    m = 0
+    for _ in range(_RESCALES):
+        c = series[out]
+        k1 = next((k for k in range(covered - 1, 0, -1) if abs(c[k]) >= _TINY and _finite(c[k])), None)
+        if k1 is None:
+            break
+        step = math.ceil(-math.log2(abs(c[k1])) / covered)  # order `covered` brought up to about 2^0
+        if step <= 0:
+            break
+        m += step
+        series = run(p, {i: math.ldexp(d, m) for i, d in seed_of.items()}, order)
+        end = _first_out_of_range(p, series, order, strict=True)
+        top = order if end is None else end[0] - 1
+        if top < covered:
+            break
+        c = series[out]
+        for k in range(covered, top + 1):
+            shifted[k] = (c[k], m * k)
+        covered = top + 1
+        if end is None:
+            break
+    return shifted, (None if covered > order else (covered, bad[1]))
 
 
 def taylor_warnings(graph: Graph, values: list[float], seeds: list[int], order: int) -> list[str]:
@@ -733,7 +879,8 @@ MAX_MIXED_DIRECTIONS = 2000
 
 
 def mixed_partial(graph: Graph, point: Mapping[str, float], powers: Mapping[str, int] | str) -> MixedResult:
-    """∂^|α|f/∂x^α at ``point`` (``powers`` as {x: 2, y: 1} or "x^2*y"), exactly from directional expansions."""
+    """∂^|α|f/∂x^α at ``point`` (``powers`` as {x: 2, y: 1} or "x^2*y"), from directional expansions:
+    no truncation error, a rounding error up to ``error_bound``."""
     graph.require_one_output("deriv")
     if isinstance(powers, str):
         powers = parse_monomial(powers, graph.variables)
@@ -774,4 +921,18 @@ def mixed_partial(graph: Graph, point: Mapping[str, float], powers: Mapping[str,
     )  # fmt: skip
     if not _finite(result.derivative) and not any("not finite" in x for x in warnings):
         result.warnings.append(f"the mixed partial is {_word(result.derivative)}")
+    # No truncation error, but each coefficient carries a rounding error relative to itself,
+    # and the weights mix them: the error scales with Σ|wᵢ·cᵢ|, not with the result.
+    magnitude = math.fsum(abs(float(w) * c) for _, c, w in directions) * factorial
+    result.error_bound = (total + 2) * 2.0**-52 * magnitude
+    if _finite(result.error_bound) and _finite(result.derivative) and magnitude > 1000.0 * abs(result.derivative):
+        what = (
+            "it is below its rounding error and may be 0"
+            if abs(result.derivative) <= result.error_bound
+            else "the interpolation cancels more than 3 digits"
+        )
+        result.warnings.append(
+            f"the mixed partial is {result.derivative:.6g} ± {result.error_bound:.2g} (a bound on its rounding "
+            f"error): {what}"
+        )
     return result
