@@ -1,8 +1,10 @@
 """Rows of points from a file: CSV with a header of names, or JSON Lines of objects, in chunks.
 
-A chunk is read whole at C speed (numpy.loadtxt for CSV, orjson for JSON Lines) and
-checked as a whole; a chunk that fails any check is read again line by line, by the same
-value rules as ``--at`` (lang/point.py), which says what is wrong on which line. A bad
+A chunk is read whole at C speed and checked as a whole: CSV of plain numbers by orjson, as
+rows of JSON arrays (about twice as fast as numpy.loadtxt, and exact: both round as float()
+does), anything else in CSV by numpy.loadtxt, JSON Lines by orjson. A chunk that fails
+every check is read again line by line, by the same value rules as ``--at``
+(lang/point.py), which says what is wrong on which line. A bad
 row is fatal (`BadRow`) unless bad rows are skipped, and then counted. Blank lines are
 no rows; line numbers count every line of the file, the header included.
 """
@@ -13,11 +15,13 @@ import csv
 import io
 import itertools
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
 
 import numpy as np
+import orjson
 
 from ..errors import AdcliError, PointError
 from .point import _SPECIAL, _json_kind, constant_value
@@ -42,6 +46,41 @@ class Chunk:
 
     def __len__(self) -> int:
         return len(self.lines)
+
+
+_PIECE = 2048  # CSV rows given to orjson at a time: their text and list of floats stay in the cache
+# JSON's integer -0, which orjson reads as the integer 0 where float() gives -0.0 ("-01" is no JSON).
+_NEGATIVE_ZERO = re.compile(rb"-0(?![.eE])")
+
+
+def json_rows(lines: list[bytes], width: int) -> np.ndarray | None:
+    """The rows of numbers as a (rows, width) array, read as JSON arrays by orjson; None
+    unless every line is ``width`` JSON numbers separated by commas.
+
+    A JSON number is a float() number, and orjson rounds it correctly, as float() does;
+    what float() reads but JSON does not (``nan``, ``.5``, ``+1``, ``1e400``, quotes, an
+    empty field, a blank line) makes orjson refuse the piece, and the caller reads it
+    another way. Checked here: true/false (numpy would make them 1 and 0), brackets (they
+    would regroup the rows), the integer -0 (orjson's 0), the shape and the kind of numbers.
+    """
+    out = np.empty((len(lines), width), order="F")  # a column of it is contiguous
+    for at in range(0, len(lines), _PIECE):
+        piece = lines[at : at + _PIECE]
+        body = b"".join(piece)
+        if b"t" in body or b"f" in body or b"]" in body:
+            return None
+        if body.endswith(b"\n"):  # the file's last line may have no newline
+            body = body[:-1]
+        try:
+            values = np.array(orjson.loads(b"[[" + body.replace(b"\n", b"],[") + b"]]"))
+        except ValueError:  # not JSON numbers (a JSONDecodeError is a ValueError), or rows of other widths
+            return None
+        if values.shape != (len(piece), width) or values.dtype.kind not in "fiu":
+            return None  # a string, null or an object is no number; a huge integer with a negative one is
+        if not values.all() and _NEGATIVE_ZERO.search(body):
+            return None
+        out[at : at + len(piece)] = values
+    return out
 
 
 def detect(head: bytes) -> str:
@@ -164,7 +203,12 @@ class RowReader:
         """The whole chunk at C speed, or None if anything in it needs a closer look."""
         width = len(self.columns)
         kept: dict[str, list] = {}
-        if self.keep:
+        if not self.keep:  # every column is a variable's
+            data = json_rows(lines, width)
+            if data is not None:
+                at = {name: k for k, name in enumerate(self.columns)}
+                return Chunk(np.arange(start, start + len(lines)), {n: data[:, at[n]] for n in self.names}, kept)
+        else:
             if any(b'"' in line for line in lines):
                 return None
             fields = [line.rstrip(b"\r\n").split(b",") for line in lines]
