@@ -220,9 +220,10 @@ class RowReader:
             except UnicodeDecodeError:
                 return None
         try:
-            data = np.loadtxt(
-                lines, delimiter=",", dtype=np.float64, ndmin=2, comments=None, usecols=self.numeric or None
-            )
+            # usecols only with kept columns, whose rows were counted above: with it, loadtxt reads
+            # the first columns of a longer row and leaves the rest unseen.
+            usecols = self.numeric if self.keep else None
+            data = np.loadtxt(lines, delimiter=",", dtype=np.float64, ndmin=2, comments=None, usecols=usecols)
         except ValueError:
             return None
         if data.shape != (len(lines), len(self.numeric) if self.keep else width):
