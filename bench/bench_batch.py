@@ -8,7 +8,8 @@ each a whole process, timed in this run: ``adcli grad EXPR --points FILE``; (a) 
 script written by hand with the analytic derivatives, reading with numpy.loadtxt and
 writing each row with orjson; (b) JAX's jit(vmap(value_and_grad)) with its start and
 compile, reading and writing as (a), if jax is installed. Then adcli's time split into
-reading, differentiating and writing, measured in this process.
+reading, differentiating and writing, measured in this process, and beside its reading the
+way it read before (numpy.loadtxt a chunk at a time, as lang/rows.py did for plain numbers).
 """
 
 from __future__ import annotations
@@ -98,8 +99,21 @@ def _timed(argv: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def _split(expr: str, points: Path) -> tuple[float, float, float]:
-    """adcli's own parts, in process: reading the chunks, the engine, writing them."""
+def _loadtxt_chunks(points: Path, chunk_rows: int) -> float:
+    """The reading as it was: numpy.loadtxt on each chunk of lines, then a contiguous array per column."""
+    import itertools
+
+    start = time.perf_counter()
+    with open(points, "rb") as stream:
+        stream.readline()
+        while lines := list(itertools.islice(stream, chunk_rows)):
+            data = np.loadtxt(lines, delimiter=",", dtype=np.float64, ndmin=2, comments=None)
+            _ = [np.ascontiguousarray(data[:, k]) for k in range(data.shape[1])]
+    return time.perf_counter() - start
+
+
+def _split(expr: str, points: Path) -> tuple[float, float, float, float]:
+    """adcli's own parts, in process: reading the chunks, the engine, writing them; and the old reading."""
     from adcli import parse
     from adcli.cli.batch import CHUNK_ROWS
     from adcli.engines.batch import compile_batch, run
@@ -112,6 +126,7 @@ def _split(expr: str, points: Path) -> tuple[float, float, float]:
     with open(points, "rb") as stream:
         chunks = list(RowReader(stream, list(graph.variables), [], None, CHUNK_ROWS).chunks())
     read = time.perf_counter() - start
+    before = _loadtxt_chunks(points, CHUNK_ROWS)
     start = time.perf_counter()
     results = [run(program, [c.columns[x] for x in graph.variables], len(c)) for c in chunks]
     compute = time.perf_counter() - start
@@ -120,7 +135,7 @@ def _split(expr: str, points: Path) -> tuple[float, float, float]:
     for r, c in zip(results, chunks, strict=True):
         writer.write(r.value, r.gradient, c.kept)
     write = time.perf_counter() - start
-    return read, compute, write
+    return read, compute, write, before
 
 
 def main() -> None:
@@ -153,8 +168,9 @@ def main() -> None:
                 print(f"{name:40} {t:7.2f} {t / base:7.2f} {vs_b}")
             if not jax:
                 print("(b) JAX: not installed")
-            read, compute, write = _split(expr, points)
+            read, compute, write, before = _split(expr, points)
             print(f"adcli's parts: reading {read:.2f} s, differentiating {compute:.2f} s, writing {write:.2f} s")
+            print(f"reading as before (numpy.loadtxt per chunk): {before:.2f} s, {before / read:.1f}× adcli's")
 
 
 if __name__ == "__main__":
