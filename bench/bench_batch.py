@@ -2,6 +2,7 @@
 
     python bench/bench_batch.py                # 10^6 rows
     python bench/bench_batch.py --rows 100000  # a quick run
+    python bench/bench_batch.py --readers      # only the ways to read the 20-column CSV
 
 For the seed formula (x+y)*(x-y) and a 20-variable one (Σ sin(xᵢ)·xᵢ₊₁² + Σ exp(-xᵢ²)),
 each a whole process, timed in this run: ``adcli grad EXPR --points FILE``; (a) a numpy
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -138,11 +140,108 @@ def _split(expr: str, points: Path) -> tuple[float, float, float, float]:
     return read, compute, write, before
 
 
+def _lines_of(points: Path, chunk_rows: int):
+    import itertools
+
+    with open(points, "rb") as stream:
+        stream.readline()
+        while lines := list(itertools.islice(stream, chunk_rows)):
+            yield lines
+
+
+def _readers(points: Path, names: list[str]) -> dict[str, Callable[[list[bytes]], object]]:
+    """Ways to read a chunk of CSV lines of numbers into a (rows, width) array, each exact
+    (correctly rounded, as float()); pyarrow and pandas only where installed."""
+    import warnings
+
+    import orjson
+
+    from adcli.lang.rows import json_rows
+
+    width = len(names)
+
+    def split_floats(lines):
+        words = b"".join(lines).replace(b"\n", b",").split(b",")[:-1]
+        return np.array(list(map(float, words))).reshape(-1, width)
+
+    def fromstring(lines):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            text = b"".join(lines).replace(b"\n", b",").decode("ascii")
+            return np.fromstring(text, dtype=np.float64, sep=",").reshape(-1, width)
+
+    def orjson_whole_chunk(lines):
+        return np.array(orjson.loads(b"[[" + b"".join(lines)[:-1].replace(b"\n", b"],[") + b"]]"))
+
+    ways: dict[str, Callable[[list[bytes]], object]] = {
+        "numpy.loadtxt (the reader before)": lambda lines: np.loadtxt(
+            lines, delimiter=",", dtype=np.float64, ndmin=2, comments=None
+        ),
+        "float() over the split chunk": split_floats,
+        "numpy.fromstring(sep=',')": fromstring,
+        "orjson, the whole chunk as JSON arrays": orjson_whole_chunk,
+        "orjson in pieces of 2048 rows (adcli)": lambda lines: json_rows(lines, width),
+    }
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+
+        def arrow(_lines):  # reads the file itself, streaming, one thread
+            options = pcsv.ReadOptions(use_threads=False, block_size=1 << 24)
+            types = pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.float64()))
+            for batch in pcsv.open_csv(points, read_options=options, convert_options=types):
+                _ = [batch.column(k).to_numpy() for k in range(width)]
+
+        ways["pyarrow.csv.open_csv (1 thread)"] = arrow
+    except ImportError:
+        pass
+    try:
+        import pandas as pd
+
+        def pandas(_lines):  # reads the file itself; float_precision="round_trip" is the exact one
+            for frame in pd.read_csv(points, chunksize=65536, dtype=np.float64, float_precision="round_trip"):
+                frame.to_numpy()
+
+        ways["pandas.read_csv (round_trip)"] = pandas
+    except ImportError:
+        pass
+    return ways
+
+
+def _time_readers(points: Path, names: list[str], chunk_rows: int) -> None:
+    ways = _readers(points, names)
+    best = dict.fromkeys(ways, float("inf"))
+    for _ in range(3):  # interleaved, best of three: a busy machine slows all alike
+        for name, read in ways.items():
+            start = time.perf_counter()
+            if name.startswith(("pyarrow", "pandas")):
+                read(None)
+            else:
+                for lines in _lines_of(points, chunk_rows):
+                    read(lines)
+            best[name] = min(best[name], time.perf_counter() - start)
+    base = best["numpy.loadtxt (the reader before)"]
+    print(f"\n{'reading the 20-column CSV, chunks of ' + str(chunk_rows) + ' lines':44} {'s':>7} {'vs loadtxt':>10}")
+    for name, t in best.items():
+        print(f"{name:44} {t:7.2f} {t / base:10.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=10**6)
+    parser.add_argument("--readers", action="store_true", help="only time the ways to read the 20-column CSV")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
+    if args.readers:
+        from adcli.cli.batch import CHUNK_ROWS
+
+        expr, names = FORMULAS["20 variables"]
+        with tempfile.TemporaryDirectory() as tmp:
+            points = Path(tmp) / "points.csv"
+            _write_points(points, names, args.rows, rng)
+            print(f"{args.rows:,} rows of {len(names)} numbers", flush=True)
+            _time_readers(points, names, CHUNK_ROWS)
+        return
     jax = _jax_installed()
     print(f"{args.rows:,} rows, CSV in, JSON Lines out; whole processes, seconds", flush=True)
     with tempfile.TemporaryDirectory() as tmp:

@@ -5,6 +5,7 @@ ways refuse still give their value or their line number."""
 from __future__ import annotations
 
 import io
+import json
 import math
 import random
 import struct
@@ -225,3 +226,41 @@ def test_integers_are_read_as_float_rounds_them():
     for batch in (texts, [t for t in texts if not t.startswith("-")]):
         _, columns, _ = _read("x\n" + "\n".join(batch) + "\n", ["x"])
         assert _bits(columns["x"]) == _bits([float(t) for t in batch])
+
+
+@pytest.mark.parametrize("wrt", [None, [], ["x", "y"]])
+def test_json_lines_without_kept_columns_give_every_number_back(wrt):
+    """The writer's one-template way (no kept column): every row, across pieces of rows, reads
+    back as the same doubles, non-finite ones as the strings of --json; the kept way agrees."""
+    from adcli.render.rows import JsonLinesWriter
+
+    rng = np.random.default_rng(2)
+    rows = 2500
+    value = rng.standard_normal(rows) * 10.0 ** rng.integers(-300, 300, rows)
+    value[[3, 1500, 2400]] = [math.nan, math.inf, -0.0]
+    gradient = {name: rng.standard_normal(rows) for name in wrt or ()}
+    if gradient:
+        gradient["y"][1024] = -math.inf
+    plain, kept = io.BytesIO(), io.BytesIO()
+    for writer, extra in (
+        (JsonLinesWriter(plain, [], wrt), {}),
+        (JsonLinesWriter(kept, ["id"], wrt), {"id": list(range(rows))}),
+    ):
+        for at in (0, 700, 1900):  # chunks of 700 and 1200 rows and a rest: pieces of every size
+            end = {0: 700, 700: 1900, 1900: rows}[at]
+            writer.write(
+                value[at:end], {n: g[at:end] for n, g in gradient.items()}, {k: v[at:end] for k, v in extra.items()}
+            )
+        writer.close()
+    words = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+    lines = plain.getvalue().decode().splitlines()
+    assert len(lines) == rows
+    for r, line in enumerate(lines):
+        obj = json.loads(line)
+        assert same_bits(words.get(obj["value"], obj["value"]), float(value[r]))
+        if wrt is not None:
+            assert list(obj["gradient"]) == list(gradient)
+            for name, g in gradient.items():
+                assert same_bits(words.get(obj["gradient"][name], obj["gradient"][name]), float(g[r]))
+    with_id = [json.loads(line) for line in kept.getvalue().decode().splitlines()]
+    assert [{k: v for k, v in o.items() if k != "id"} for o in with_id] == [json.loads(line) for line in lines]
