@@ -83,7 +83,7 @@ def test_every_number_is_read_as_float_reads_it():
     taken = 0
     for at in range(0, len(rows), 20):
         piece = rows[at : at + 20]
-        values = json_rows([(",".join(r) + "\n").encode() for r in piece], 4)
+        values = json_rows("".join(",".join(r) + "\n" for r in piece).encode(), 4)
         if values is not None:
             taken += 1
             assert _bits(values.ravel().tolist()) == _bits([float(t) for r in piece for t in r])
@@ -174,6 +174,25 @@ def test_what_no_reader_takes_is_a_bad_row_at_its_line(text, reason):
     assert columns["y"] == [-float(i) for i in range(10)] + [2.0]
 
 
+@pytest.mark.parametrize("chunk_rows", [1, 7, 65536])
+def test_blocks_of_lines_keep_every_row_and_line_number(chunk_rows):
+    """Blocks are cut by bytes, at whole lines: rows of any length, in any number of blocks,
+    come out once each with their line, and a bad row anywhere names its own line."""
+    rnd = random.Random(chunk_rows)
+    values = [[rnd.uniform(-1, 1) * 10.0 ** rnd.randrange(-30, 30) for _ in range(3)] for _ in range(1000)]
+    texts = [",".join(f"{v:.{rnd.randrange(1, 17)}g}" for v in row) for row in values]
+    texts[300] = "1,nan,2"  # read by numpy.loadtxt, not JSON
+    texts[301] = ".5,1,2"
+    body = "a,b,c\n" + "\n".join(texts)  # no newline at the end
+    lines, columns, _ = _read(body, ["a", "b", "c"], chunk_rows)
+    assert lines == list(range(2, 1002))
+    assert _bits(columns["c"]) == _bits([float(t.split(",")[2]) for t in texts])
+    texts[700] = "1,2"
+    with pytest.raises(BadRow) as error:
+        _read("a,b,c\n" + "\n".join(texts) + "\n", ["a", "b", "c"], chunk_rows)
+    assert error.value.line == 702 and "2 fields, but the header has 3" in error.value.reason
+
+
 def test_crlf_no_final_newline_bom_and_blank_lines_as_before():
     lines, columns, _ = _read(b"\xef\xbb\xbfx,y\r\n1,2\r\n-0,3.25\r\n\r\n4,5", ["x", "y"])
     assert lines == [2, 3, 5]
@@ -190,34 +209,38 @@ def test_columns_come_in_the_order_of_the_names_whatever_the_header_s():
 
 
 def test_the_json_way_refuses_what_it_would_read_otherwise():
-    """json_rows itself: None for anything but rows of `width` JSON numbers, never a number float() would not give."""
-    assert json_rows([b"1,2\n", b"3e2,-0.5\n"], 2).tolist() == [[1.0, 2.0], [300.0, -0.5]]
-    assert json_rows([b"1,2\r\n", b"3,4"], 2).tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    """json_rows itself: None for anything but lines of `width` JSON numbers, never a number float() would not give."""
+    assert json_rows(b"1,2\n3e2,-0.5\n", 2).tolist() == [[1.0, 2.0], [300.0, -0.5]]
+    assert json_rows(b"1,2\r\n3,4", 2).tolist() == [[1.0, 2.0], [3.0, 4.0]]
     refused = [
-        [b"-0,1\n"],  # the integer -0
-        [b"1,-0\n"],
-        [b"true,1\n"],
-        [b"1,false\n"],
-        [b"null,1\n"],
-        [b'"1",2\n'],
-        [b"[1],2\n"],
-        [b"1],[2\n"],  # would regroup into two rows of one
-        [b"1\n", b"2\n"],  # rows of one where two are wanted
-        [b"1,2,3\n"],
-        [b"1,2\n", b"\n"],
-        [b"1,,2\n"],
-        [b"NaN,1\n"],
-        [b"1e400,1\n"],
-        [b".5,1\n"],
-        [b"{},1\n"],
+        b"-0,1\n",  # the integer -0
+        b"1,-0\n",
+        b"true,1\n",
+        b"1,false\n",
+        b"null,1\n",
+        b'"1",2\n',
+        b"[1],2\n",
+        b"1],[2\n",  # would regroup into two rows of one
+        b"1\n2\n",  # rows of one where two are wanted
+        b"1,2,3\n",
+        b"1,2\n\n",
+        b"1,,2\n",
+        b"NaN,1\n",
+        b"1e400,1\n",
+        b".5,1\n",
+        b"{},1\n",
     ]
-    for lines in refused:
-        assert json_rows(lines, 2) is None, lines
-    assert json_rows([b"18446744073709551615,-1\n"], 2).tolist() == [[float(2**64 - 1), -1.0]]
-    # Past the first piece of rows too.
-    many = [b"1.5,2\n"] * 5000
-    assert json_rows(many, 2).shape == (5000, 2)
-    assert json_rows([*many, b"-0,2\n"], 2) is None
+    for block in refused:
+        assert json_rows(block, 2) is None, block
+    assert json_rows(b"18446744073709551615,-1\n", 2).tolist() == [[float(2**64 - 1), -1.0]]
+    # Blocks of several pieces (128 KiB each): every line is a row, and a bad one anywhere is seen.
+    many = b"".join(f"{i}.5,{-i}\n".encode() for i in range(150_000))
+    rows = json_rows(many, 2)
+    assert rows.shape == (150_000, 2) and rows[:, 0].flags.c_contiguous
+    assert rows[-1].tolist() == [149_999.5, -149_999.0] and rows[70_000].tolist() == [70_000.5, -70_000.0]
+    assert json_rows(many + b"-0,2\n", 2) is None
+    cut = many.find(b"\n", 700_000) + 1
+    assert json_rows(many[:cut] + b"1,2,3\n" + many[cut:], 2) is None
 
 
 def test_integers_are_read_as_float_rounds_them():
