@@ -50,6 +50,7 @@ class Chunk:
 
 
 _PIECE = 1 << 17  # bytes of CSV given to orjson at a time (measured best): text and floats stay in the cache
+_BLOCK = 1 << 25  # bytes of CSV read at most at a time, however long the first row is
 # JSON's integer -0, which orjson reads as the integer 0 where float() gives -0.0 ("-01" is no JSON).
 _NEGATIVE_ZERO = re.compile(rb"-0(?![.eE])")
 
@@ -202,11 +203,11 @@ class RowReader:
 
     def _csv_blocks(self) -> Iterator[Chunk]:
         """Blocks of whole lines, about ``chunk_rows`` of them (in bytes, by the first row's
-        length): plain numbers go to orjson as the block is; anything else is split into lines
+        length; 32 MiB at most): plain numbers go to orjson as the block is; anything else is split into lines
         for numpy.loadtxt, or at last line by line."""
         sample = self.stream.peek(1 << 16)
         first = sample.find(b"\n") + 1 or len(sample)
-        size = self.chunk_rows * max(first, 8)
+        size = min(self.chunk_rows * max(first, 8), _BLOCK)
         width = len(self.columns)
         at = {name: k for k, name in enumerate(self.columns)}
         while True:
