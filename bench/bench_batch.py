@@ -156,7 +156,8 @@ def _readers(points: Path, names: list[str]) -> dict[str, Callable[[list[bytes]]
 
     import orjson
 
-    from adcli.lang.rows import json_rows
+    from adcli.cli.batch import CHUNK_ROWS
+    from adcli.lang.rows import RowReader, json_rows
 
     width = len(names)
 
@@ -180,8 +181,15 @@ def _readers(points: Path, names: list[str]) -> dict[str, Callable[[list[bytes]]
         "float() over the split chunk": split_floats,
         "numpy.fromstring(sep=',')": fromstring,
         "orjson, the whole chunk as JSON arrays": orjson_whole_chunk,
-        "orjson in pieces of 2048 rows (adcli)": lambda lines: json_rows(lines, width),
+        "orjson, the chunk in 128 KiB pieces": lambda lines: json_rows(b"".join(lines), width),
     }
+
+    def adcli(_lines):  # reads the file itself, in blocks of whole lines
+        with open(points, "rb") as stream:
+            for _ in RowReader(stream, names, [], "csv", CHUNK_ROWS).chunks():
+                pass
+
+    ways["adcli's reader (blocks, orjson in pieces)"] = adcli
     try:
         import pyarrow as pa
         import pyarrow.csv as pcsv
@@ -199,8 +207,10 @@ def _readers(points: Path, names: list[str]) -> dict[str, Callable[[list[bytes]]
         import pandas as pd
 
         def pandas(_lines):  # reads the file itself; float_precision="round_trip" is the exact one
-            for frame in pd.read_csv(points, chunksize=65536, dtype=np.float64, float_precision="round_trip"):
-                frame.to_numpy()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # pandas 3 deprecates the option; it asks for exact parsing
+                for frame in pd.read_csv(points, chunksize=65536, dtype=np.float64, float_precision="round_trip"):
+                    frame.to_numpy()
 
         ways["pandas.read_csv (round_trip)"] = pandas
     except ImportError:
@@ -214,7 +224,7 @@ def _time_readers(points: Path, names: list[str], chunk_rows: int) -> None:
     for _ in range(3):  # interleaved, best of three: a busy machine slows all alike
         for name, read in ways.items():
             start = time.perf_counter()
-            if name.startswith(("pyarrow", "pandas")):
+            if name.startswith(("pyarrow", "pandas", "adcli")):
                 read(None)
             else:
                 for lines in _lines_of(points, chunk_rows):
