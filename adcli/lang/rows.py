@@ -203,8 +203,8 @@ class RowReader:
 
     def _csv_blocks(self) -> Iterator[Chunk]:
         """Blocks of whole lines, about ``chunk_rows`` of them (in bytes, by the first row's
-        length; 32 MiB at most): plain numbers go to orjson as the block is; anything else is split into lines
-        for numpy.loadtxt, or at last line by line."""
+        length; 32 MiB at most): plain numbers go to orjson as the block is; anything else
+        is split into lines for numpy.loadtxt, or at last line by line."""
         sample = cast(io.BufferedReader, self.stream).peek(1 << 16)  # made one with peek in __init__
         first = sample.find(b"\n") + 1 or len(sample)
         size = min(self.chunk_rows * max(first, 8), _BLOCK)
