@@ -3,13 +3,15 @@
     python bench/bench_batch.py                # 10^6 rows
     python bench/bench_batch.py --rows 100000  # a quick run
     python bench/bench_batch.py --command hessian --rows 100000   # also jacobian, jvp
+    python bench/bench_batch.py --readers      # only the ways to read the 20-column CSV
 
 For the seed formula (x+y)*(x-y) and a 20-variable one (Σ sin(xᵢ)·xᵢ₊₁² + Σ exp(-xᵢ²)),
 each a whole process, timed in this run: ``adcli grad EXPR --points FILE``; (a) a numpy
 script written by hand with the analytic derivatives, reading with numpy.loadtxt and
 writing each row with orjson; (b) JAX's jit(vmap(value_and_grad)) with its start and
 compile, reading and writing as (a), if jax is installed. Then adcli's time split into
-reading, differentiating and writing, measured in this process.
+reading, differentiating and writing, measured in this process, and beside its reading the
+way it read before (numpy.loadtxt a chunk at a time, as lang/rows.py did for plain numbers).
 
 With ``--command jacobian|jvp|hessian``: ``adcli COMMAND --points FILE`` against ``adcli grad
 --points`` on the same file (the Jacobian's formulas split into one output per term), and
@@ -25,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -104,8 +107,21 @@ def _timed(argv: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def _split(expr: str, points: Path) -> tuple[float, float, float]:
-    """adcli's own parts, in process: reading the chunks, the engine, writing them."""
+def _loadtxt_chunks(points: Path, chunk_rows: int) -> float:
+    """The reading as it was: numpy.loadtxt on each chunk of lines, then a contiguous array per column."""
+    import itertools
+
+    start = time.perf_counter()
+    with open(points, "rb") as stream:
+        stream.readline()
+        while lines := list(itertools.islice(stream, chunk_rows)):
+            data = np.loadtxt(lines, delimiter=",", dtype=np.float64, ndmin=2, comments=None)
+            _ = [np.ascontiguousarray(data[:, k]) for k in range(data.shape[1])]
+    return time.perf_counter() - start
+
+
+def _split(expr: str, points: Path) -> tuple[float, float, float, float]:
+    """adcli's own parts, in process: reading the chunks, the engine, writing them; and the old reading."""
     from adcli import parse
     from adcli.cli.batch import CHUNK_ROWS
     from adcli.engines.batch import compile_batch, run
@@ -118,6 +134,7 @@ def _split(expr: str, points: Path) -> tuple[float, float, float]:
     with open(points, "rb") as stream:
         chunks = list(RowReader(stream, list(graph.variables), [], None, CHUNK_ROWS).chunks())
     read = time.perf_counter() - start
+    before = _loadtxt_chunks(points, CHUNK_ROWS)
     start = time.perf_counter()
     results = [run(program, [c.columns[x] for x in graph.variables], len(c)) for c in chunks]
     compute = time.perf_counter() - start
@@ -126,7 +143,103 @@ def _split(expr: str, points: Path) -> tuple[float, float, float]:
     for r, c in zip(results, chunks, strict=True):
         writer.write(r.value, r.gradient, c.kept)
     write = time.perf_counter() - start
-    return read, compute, write
+    return read, compute, write, before
+
+
+def _lines_of(points: Path, chunk_rows: int):
+    import itertools
+
+    with open(points, "rb") as stream:
+        stream.readline()
+        while lines := list(itertools.islice(stream, chunk_rows)):
+            yield lines
+
+
+def _readers(points: Path, names: list[str]) -> dict[str, Callable[[list[bytes]], object]]:
+    """Ways to read a chunk of CSV lines of numbers into a (rows, width) array, each exact
+    (correctly rounded, as float()); pyarrow and pandas only where installed."""
+    import warnings
+
+    import orjson
+
+    from adcli.cli.batch import CHUNK_ROWS
+    from adcli.lang.rows import RowReader, json_rows
+
+    width = len(names)
+
+    def split_floats(lines):
+        words = b"".join(lines).replace(b"\n", b",").split(b",")[:-1]
+        return np.array(list(map(float, words))).reshape(-1, width)
+
+    def fromstring(lines):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            text = b"".join(lines).replace(b"\n", b",").decode("ascii")
+            return np.fromstring(text, dtype=np.float64, sep=",").reshape(-1, width)
+
+    def orjson_whole_chunk(lines):
+        return np.array(orjson.loads(b"[[" + b"".join(lines)[:-1].replace(b"\n", b"],[") + b"]]"))
+
+    ways: dict[str, Callable[[list[bytes]], object]] = {
+        "numpy.loadtxt (the reader before)": lambda lines: np.loadtxt(
+            lines, delimiter=",", dtype=np.float64, ndmin=2, comments=None
+        ),
+        "float() over the split chunk": split_floats,
+        "numpy.fromstring(sep=',')": fromstring,
+        "orjson, the whole chunk as JSON arrays": orjson_whole_chunk,
+        "orjson, the chunk in 128 KiB pieces": lambda lines: json_rows(b"".join(lines), width),
+    }
+
+    def adcli(_lines):  # reads the file itself, in blocks of whole lines
+        with open(points, "rb") as stream:
+            for _ in RowReader(stream, names, [], "csv", CHUNK_ROWS).chunks():
+                pass
+
+    ways["adcli's reader (blocks, orjson in pieces)"] = adcli
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+
+        def arrow(_lines):  # reads the file itself, streaming, one thread
+            options = pcsv.ReadOptions(use_threads=False, block_size=1 << 24)
+            types = pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.float64()))
+            for batch in pcsv.open_csv(points, read_options=options, convert_options=types):
+                _ = [batch.column(k).to_numpy() for k in range(width)]
+
+        ways["pyarrow.csv.open_csv (1 thread)"] = arrow
+    except ImportError:
+        pass
+    try:
+        import pandas as pd
+
+        def pandas(_lines):  # reads the file itself; float_precision="round_trip" is the exact one
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # pandas 3 deprecates the option; it asks for exact parsing
+                for frame in pd.read_csv(points, chunksize=65536, dtype=np.float64, float_precision="round_trip"):
+                    frame.to_numpy()
+
+        ways["pandas.read_csv (round_trip)"] = pandas
+    except ImportError:
+        pass
+    return ways
+
+
+def _time_readers(points: Path, names: list[str], chunk_rows: int) -> None:
+    ways = _readers(points, names)
+    best = dict.fromkeys(ways, float("inf"))
+    for _ in range(3):  # interleaved, best of three: a busy machine slows all alike
+        for name, read in ways.items():
+            start = time.perf_counter()
+            if name.startswith(("pyarrow", "pandas", "adcli")):
+                read(None)
+            else:
+                for lines in _lines_of(points, chunk_rows):
+                    read(lines)
+            best[name] = min(best[name], time.perf_counter() - start)
+    base = best["numpy.loadtxt (the reader before)"]
+    print(f"\n{'reading the 20-column CSV, chunks of ' + str(chunk_rows) + ' lines':44} {'s':>7} {'vs loadtxt':>10}")
+    for name, t in best.items():
+        print(f"{name:44} {t:7.2f} {t / base:10.2f}")
 
 
 def _outputs(expr: str) -> str:
@@ -177,10 +290,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=10**6)
     parser.add_argument("--command", choices=["grad", "jacobian", "jvp", "hessian"], default="grad")
+    parser.add_argument("--readers", action="store_true", help="only time the ways to read the 20-column CSV")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     if args.command != "grad":
         _derivative_bench(args.command, args.rows, rng)
+        return
+    if args.readers:
+        from adcli.cli.batch import CHUNK_ROWS
+
+        expr, names = FORMULAS["20 variables"]
+        with tempfile.TemporaryDirectory() as tmp:
+            points = Path(tmp) / "points.csv"
+            _write_points(points, names, args.rows, rng)
+            print(f"{args.rows:,} rows of {len(names)} numbers", flush=True)
+            _time_readers(points, names, CHUNK_ROWS)
         return
     jax = _jax_installed()
     print(f"{args.rows:,} rows, CSV in, JSON Lines out; whole processes, seconds", flush=True)
@@ -207,8 +331,9 @@ def main() -> None:
                 print(f"{name:40} {t:7.2f} {t / base:7.2f} {vs_b}")
             if not jax:
                 print("(b) JAX: not installed")
-            read, compute, write = _split(expr, points)
+            read, compute, write, before = _split(expr, points)
             print(f"adcli's parts: reading {read:.2f} s, differentiating {compute:.2f} s, writing {write:.2f} s")
+            print(f"reading as before (numpy.loadtxt per chunk): {before:.2f} s, {before / read:.1f}× adcli's")
 
 
 if __name__ == "__main__":

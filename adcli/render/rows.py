@@ -60,13 +60,31 @@ class JsonLinesWriter:
             self.pieces.append(b"}\n")
         else:
             self.pieces.append(b"}}\n" if names else b',"gradient":{}}\n')
+        self.line = b"%s".join(p.replace(b"%", b"%%") for p in self.pieces)  # %s for each number
+        self.template = self.line * _SUB
 
     def write(self, value: np.ndarray, gradient: dict[str, np.ndarray], kept: dict[str, list[Any]]) -> None:
         matrix = np.column_stack([value, *gradient.values()]) if gradient else value[:, None]
         for s in range(0, len(value), _SUB):
             part = matrix[s : s + _SUB]
+            if not self.keep:
+                self.out.write(self._numbers_only(part))
+                continue
             kept_texts = [list(map(orjson.dumps, kept[name][s : s + _SUB])) for name in self.keep]
             self.out.write(_interleave(self.pieces, kept_texts + _texts(part, _JSON_WORDS), len(part)))
+
+    def _numbers_only(self, part: np.ndarray) -> bytes:
+        """Rows with no kept column: one dump of all the numbers, row after row, put into the
+        lines' template by one ``%`` (a quarter faster than interleaving lists of texts)."""
+        flat = part.ravel()  # C order: row after row
+        texts = orjson.dumps(flat, option=_NUMPY)[1:-1].split(b",")
+        finite = np.isfinite(flat)
+        if not finite.all():
+            for i in np.flatnonzero(~finite).tolist():
+                x = flat[i]
+                texts[i] = _JSON_WORDS["nan" if x != x else ("inf" if x > 0 else "-inf")]
+        template = self.template if len(part) == _SUB else self.line * len(part)
+        return template % tuple(texts)
 
     def close(self) -> None:
         self.out.flush()
