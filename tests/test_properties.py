@@ -93,3 +93,13 @@ def test_central_difference_helper_is_an_independent_oracle():
     graph = adcli.parse("x^3")
     assert close(central_difference(lambda x: x[0] ** 3, [2.0], 0), 12.0, rel=1e-8)
     assert graph.gradient({"x": 2.0}) == {"x": 12.0}
+
+
+def test_a_branch_not_taken_is_not_named_as_the_first_nonfinite_partial():
+    """max(x, atan2(y, y)) at x = 1 takes x: atan2's nan partial at the origin reaches nothing,
+    so both modes name asin's infinite slope at 1, not atan2 (forward mode named atan2)."""
+    graph = adcli.parse("asin(max(x, atan2(y, y)))")
+    for mode in ("reverse", "forward"):
+        result = graph.differentiate({"x": 1.0, "y": 0.0}, mode)
+        assert result.gradient == {"x": math.inf, "y": 0.0}
+        assert len(result.warnings) == 1 and result.warnings[0].startswith("the derivative of asin at v3"), mode

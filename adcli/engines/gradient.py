@@ -218,12 +218,33 @@ def _at_kink(graph: Graph, values: list[float], node: int) -> bool:
     return at(*[values[a] for a in graph.args[node]], values[node])
 
 
+def _carried(graph: Graph, active: list[bool], partials: list) -> list[bool]:
+    """The active nodes the output's adjoint reaches at this point: along edges that carry
+    derivatives, and not through a select's branch that is not taken (max(x, atan2(y, y)) at
+    x = 1 passes nothing to atan2, whose nan partial then is no one's)."""
+    needed = reverse._reached(graph, active)
+    ops, args, first = graph.ops, graph.args, graph.n_leaves
+    if not any(ops[i].selects for i in range(first, len(graph)) if needed[i]):
+        return needed
+    needed = [False] * len(graph)
+    needed[graph.output] = active[graph.output]
+    for i in range(graph.output, first - 1, -1):
+        local = partials[i]
+        if not needed[i] or local is None:
+            continue
+        cuts = ops[i].selects
+        for a, p in zip(args[i], local, strict=True):
+            if p is not None and active[a] and not (cuts and p == 0.0):
+                needed[a] = True
+    return needed
+
+
 def _first_nonfinite_partial(result: Result, active: list[bool]) -> list[str]:
     """The first partial that is not finite among those the output's adjoint meets (both modes alike)."""
     graph, partials = result.graph, result.partials
     if partials is None:  # not recorded: there are no partials to name
         return []
-    needed = reverse._reached(graph, active)
+    needed = _carried(graph, active, partials)
     for i in range(graph.n_leaves, len(graph)):
         local = partials[i]
         if local is None or not needed[i]:
