@@ -45,18 +45,11 @@ Array = np.ndarray
 def jacobian_plan(graph: Graph, seeds: list[int], mode: str = "auto"):
     """(pattern, column colours, chosen mode, sweeps) as the one-point jacobian decides them:
     forward or reverse by the count of sweeps after colouring, forward only when strictly fewer."""
-    from .derivatives import JACOBIAN_MODES
+    from . import derivatives
 
-    if mode not in JACOBIAN_MODES:
-        raise AdcliError(f"mode must be one of {', '.join(JACOBIAN_MODES)}, not {mode!r}")
-    outputs = list(graph.outputs)
-    rows = sparsity.pattern(graph, outputs, seeds)
-    if rows is None:
-        column_colours, row_colours = list(range(len(seeds))), list(range(len(outputs)))
-    else:
-        column_colours = sparsity.colour_columns(rows, len(seeds))
-        row_colours = sparsity.colour_columns(sparsity.transpose(rows, len(seeds)), len(outputs))
-    sweeps = {"forward": max(column_colours, default=-1) + 1, "reverse": max(row_colours, default=-1) + 1}
+    if mode not in derivatives.JACOBIAN_MODES:
+        raise AdcliError(f"mode must be one of {', '.join(derivatives.JACOBIAN_MODES)}, not {mode!r}")
+    rows, column_colours, _, sweeps = derivatives.jacobian_plan(graph, seeds)
     chosen = mode if mode != "auto" else ("forward" if sweeps["forward"] < sweeps["reverse"] else "reverse")
     return rows, column_colours, chosen, sweeps
 

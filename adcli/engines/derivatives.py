@@ -100,13 +100,9 @@ def _second_advice(label: str) -> str:
 # Jacobians.
 
 
-def jacobian(
-    graph: Graph, point: Mapping[str, float], wrt: Iterable[str] | None = None, mode: str = "auto"
-) -> JacobianResult:
-    """∂(each output)/∂(each variable) at ``point`` by forward or reverse sweeps, or the fewer of them."""
-    if mode not in JACOBIAN_MODES:
-        raise AdcliError(f"mode must be one of {', '.join(JACOBIAN_MODES)}, not {mode!r}")
-    inputs, seeds, values = _setup(graph, point, wrt)
+def jacobian_plan(graph: Graph, seeds: list[int]):
+    """The Jacobian's sparsity pattern (None: dense), its column and row colourings, and the
+    sweeps each mode takes after colouring: what ``auto`` decides by, at one point or a batch."""
     outputs = list(graph.outputs)
     rows = sparsity.pattern(graph, outputs, seeds)
     if rows is None:  # dense: a sweep per column or per row
@@ -115,6 +111,18 @@ def jacobian(
         column_colours = sparsity.colour_columns(rows, len(seeds))
         row_colours = sparsity.colour_columns(sparsity.transpose(rows, len(seeds)), len(outputs))
     sweeps = {"forward": max(column_colours, default=-1) + 1, "reverse": max(row_colours, default=-1) + 1}
+    return rows, column_colours, row_colours, sweeps
+
+
+def jacobian(
+    graph: Graph, point: Mapping[str, float], wrt: Iterable[str] | None = None, mode: str = "auto"
+) -> JacobianResult:
+    """∂(each output)/∂(each variable) at ``point`` by forward or reverse sweeps, or the fewer of them."""
+    if mode not in JACOBIAN_MODES:
+        raise AdcliError(f"mode must be one of {', '.join(JACOBIAN_MODES)}, not {mode!r}")
+    inputs, seeds, values = _setup(graph, point, wrt)
+    outputs = list(graph.outputs)
+    rows, column_colours, row_colours, sweeps = jacobian_plan(graph, seeds)
     chosen = mode if mode != "auto" else ("forward" if sweeps["forward"] < sweeps["reverse"] else "reverse")
     matrix = [[0.0] * len(seeds) for _ in outputs]
     if chosen == "forward":
