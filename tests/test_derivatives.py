@@ -299,3 +299,15 @@ def test_non_finite_warnings_count_in_the_singular_and_advise_what_fits_the_comm
     assert "more entries are not finite" in warning
     assert 'adcli deriv --mixed "x^2"' in warning or 'adcli deriv --mixed "x*y"' in warning
     assert "adcli check" not in warning
+
+
+def test_hvp_direction_zero_entries_add_no_term():
+    """(H·d)_x = Σ_j H[x][j]·d_j: with d = (0, 1) it is H[x][y] alone, even where H[x][x] = -inf
+    (log(x)·y at x = 1e-300: -2/x² overflows; a zero tangent through it gave nan)."""
+    graph = adcli.parse("log(x)*y + x*y^2")
+    point = {"x": 1e-300, "y": 2.0}
+    h = adcli.hessian(graph, point).matrix
+    assert h[0][0] == -math.inf
+    product = dict(adcli.hvp(graph, point, {"x": 0.0, "y": 1.0}).product)
+    assert product == {"x": h[0][1], "y": h[1][1]}
+    assert math.isclose(h[0][1], 1e300 + 4e-300, rel_tol=1e-15)  # ∂²/∂x∂y = 1/x + 2y

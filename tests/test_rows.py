@@ -287,3 +287,15 @@ def test_json_lines_without_kept_columns_give_every_number_back(wrt):
                 assert same_bits(words.get(obj["gradient"][name], obj["gradient"][name]), float(g[r]))
     with_id = [json.loads(line) for line in kept.getvalue().decode().splitlines()]
     assert [{k: v for k, v in o.items() if k != "id"} for o in with_id] == [json.loads(line) for line in lines]
+
+
+def test_a_file_of_blank_lines_reads_no_rows_and_says_nothing_on_stderr(tmp_path, capfd):
+    """numpy's "input contained no data" warning is not for the user: the rows are none."""
+    from adcli.lang.rows import RowReader
+
+    path = tmp_path / "blank.csv"
+    path.write_bytes(b"x,y\n\n\n")
+    with open(path, "rb") as stream:
+        chunks = list(RowReader(stream, ["x", "y"], [], "csv", 4).chunks())
+    assert sum(len(c.lines) for c in chunks) == 0
+    assert capfd.readouterr().err == ""

@@ -461,7 +461,8 @@ def hvp(
         with _HeldGC():
             recorded = recorded_gradient(graph, seeds, _nan_free(values))
             rvalues = _recorded_values(graph, values, recorded, inputs)
-            dot, _ = forward.sweep(recorded, rvalues, seed)
+            # A direction's zero entries seed nothing: H[i][i] = inf times a d_i of 0 is no term of H·d
+            dot, _ = forward.sweep(recorded, rvalues, {i: t for i, t in seed.items() if t != 0.0})
         product = [(name, _zero_if_none(dot[node])) for name, node in zip(names, recorded.outputs, strict=True)]
         gradient = {name: rvalues[node] for name, node in zip(names, recorded.outputs, strict=True)}
     result = DirectionalResult(

@@ -17,6 +17,7 @@ import io
 import itertools
 import json
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
@@ -264,7 +265,9 @@ class RowReader:
             # usecols only with kept columns, whose rows were counted above: with it, loadtxt reads
             # the first columns of a longer row and leaves the rest unseen.
             usecols = self.numeric if self.keep else None
-            data = np.loadtxt(lines, delimiter=",", dtype=np.float64, ndmin=2, comments=None, usecols=usecols)
+            with warnings.catch_warnings():  # blank lines only: "input contained no data"
+                warnings.simplefilter("ignore", UserWarning)
+                data = np.loadtxt(lines, delimiter=",", dtype=np.float64, ndmin=2, comments=None, usecols=usecols)
         except ValueError:
             return None
         if data.shape != (len(lines), len(self.numeric) if self.keep else width):
