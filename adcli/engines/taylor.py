@@ -589,7 +589,7 @@ class MixedResult:
     directions: list[tuple[dict[str, int], float, Fraction]]  # (s, [t^K] f(p + t·s), weight)
     warnings: list[str] = field(default_factory=list)
     coefficient: float = math.nan  # ∂^αf/α!: Σ weight·coefficient over the directions, before × α!
-    error_bound: float = math.nan  # (K+2)·2⁻⁵²·α!·Σ|weight·coefficient|: the rounding error it may carry
+    interpolation_error: float = math.nan  # (K+2)·2⁻⁵²·α!·Σ|weight·coefficient|: the rounding error it may carry
 
     @property
     def order(self) -> int:
@@ -880,7 +880,7 @@ MAX_MIXED_DIRECTIONS = 2000
 
 def mixed_partial(graph: Graph, point: Mapping[str, float], powers: Mapping[str, int] | str) -> MixedResult:
     """∂^|α|f/∂x^α at ``point`` (``powers`` as {x: 2, y: 1} or "x^2*y"), from directional expansions:
-    no truncation error, a rounding error up to ``error_bound``."""
+    no truncation error, a rounding error up to ``interpolation_error``."""
     graph.require_one_output("deriv")
     if isinstance(powers, str):
         powers = parse_monomial(powers, graph.variables)
@@ -924,15 +924,15 @@ def mixed_partial(graph: Graph, point: Mapping[str, float], powers: Mapping[str,
     # No truncation error, but each coefficient carries a rounding error relative to itself,
     # and the weights mix them: the error scales with Σ|wᵢ·cᵢ|, not with the result.
     magnitude = math.fsum(abs(float(w) * c) for _, c, w in directions) * factorial
-    result.error_bound = (total + 2) * 2.0**-52 * magnitude
-    if _finite(result.error_bound) and _finite(result.derivative) and magnitude > 1000.0 * abs(result.derivative):
+    result.interpolation_error = (total + 2) * 2.0**-52 * magnitude
+    if _finite(result.interpolation_error) and _finite(result.derivative) and magnitude > 1000.0 * abs(result.derivative):
         what = (
             "it is below its rounding error and may be 0"
-            if abs(result.derivative) <= result.error_bound
+            if abs(result.derivative) <= result.interpolation_error
             else "the interpolation cancels more than 3 digits"
         )
         result.warnings.append(
-            f"the mixed partial is {result.derivative:.6g} ± {result.error_bound:.2g} (a bound on its rounding "
-            f"error): {what}"
+            f"the mixed partial is {result.derivative:.6g} ± {result.interpolation_error:.2g} (a bound on the "
+            f"interpolation's rounding): {what}"
         )
     return result

@@ -174,7 +174,7 @@ def mixed_object(result: MixedResult) -> dict[str, Any]:
     obj["value"] = number(result.value)
     obj["derivative"] = number(result.derivative)
     obj["coefficient"] = number(result.coefficient)
-    obj["error_bound"] = number(result.error_bound)
+    obj["interpolation_error"] = number(result.interpolation_error)
     obj["directions"] = [
         {"direction": dict(s), "coefficient": number(c), "weight": str(w)} for s, c, w in result.directions
     ]
