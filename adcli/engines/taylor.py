@@ -511,7 +511,7 @@ def _step(p: Program, i: int, series: list[list[float]], order: int) -> Callable
 def _sum_nonzero(a: list[float], b: list[float]) -> float:
     """Σ aⱼ·bⱼ over the terms with no factor exactly 0: an overflowed coefficient (inf) times
     a structural 0 (past a polynomial's degree) is no term, not nan."""
-    return sum(x * y for x, y in zip(a, b) if x != 0.0 and y != 0.0)
+    return sum(x * y for x, y in zip(a, b, strict=True) if x != 0.0 and y != 0.0)
 
 
 def _ldexp(x: float, n: int) -> float:
