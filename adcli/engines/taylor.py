@@ -160,7 +160,7 @@ class _Builder:
                 self.prebuilt[key] = self.apply(_MUL, (b, self.apply(_LOG, (a,))))
             elif p.values[a] == 0.0 and r != 2.0 and r == math.floor(r) and 0.0 <= r <= 1e6:
                 self.prebuilt[key] = self._integer_power(a, int(r))  # u₀ = 0: products, never ÷u₀
-            elif r == math.floor(r) and 3.0 <= r <= _PRODUCT_POWER and _finite(p.values[a]):
+            elif r == math.floor(r) and 3.0 <= r <= _PRODUCT_POWER and _finite(p.values[a]) and not self._straight(a):
                 self.prebuilt[key] = self._integer_power(a, int(r))  # for orders where u is not linear in t
         elif op.name in _EQUAL:
             self.prebuilt[key] = _EQUAL[op.name](self, args)
@@ -279,6 +279,15 @@ class _Builder:
             else:
                 mapped.append(self.apply(op, tuple(mapped[a] for a in rule.args[j])))
         return mapped[rule.output]
+
+    def _straight(self, a: int) -> bool:
+        """Whether node a's series is linear in t whatever the point: an input, or c·x, x ± c of one."""
+        p = self.p
+        if p.kinds[a] == "input":
+            return True
+        return (
+            p.kinds[a] == "linear" and p.ops[a] is not _POW and all(p.kinds[x] in ("input", "const") for x in p.args[a])
+        )
 
     def _integer_power(self, u: int, n: int) -> int:
         """u^n by repeated squaring: products, which need no division by u₀ = 0."""
