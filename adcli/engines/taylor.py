@@ -54,6 +54,7 @@ MAX_ORDER = 1000
 # in a handful (tests/test_taylor.py checks them all); this only guards against a rule
 # that would unfold for ever.
 _RULE_NODES = 64
+_PRODUCT_POWER = 1024.0  # whole exponents 3 … this are also powered by products (O(log n) of them)
 
 _NEG, _LOG, _MUL, _POW, _DIV, _SUB = (BY_NAME[name] for name in ("neg", "log", "mul", "pow", "div", "sub"))
 
@@ -159,6 +160,8 @@ class _Builder:
                 self.prebuilt[key] = self.apply(_MUL, (b, self.apply(_LOG, (a,))))
             elif p.values[a] == 0.0 and r != 2.0 and r == math.floor(r) and 0.0 <= r <= 1e6:
                 self.prebuilt[key] = self._integer_power(a, int(r))  # u₀ = 0: products, never ÷u₀
+            elif r == math.floor(r) and 3.0 <= r <= _PRODUCT_POWER and _finite(p.values[a]) and not self._straight(a):
+                self.prebuilt[key] = self._integer_power(a, int(r))  # for orders where u is not linear in t
         elif op.name in _EQUAL:
             self.prebuilt[key] = _EQUAL[op.name](self, args)
         node = p.interned[key] = self._new(op, args, "rule", value)
@@ -224,6 +227,11 @@ class _Builder:
             if r == 2.0:
                 p.kinds[i] = "square"
                 return
+            if pieces >= 0 and values[0] != 0.0:  # a whole power: products where u is not linear in t
+                p.kinds[i] = "powc"
+                p.factors[i] = (r,)
+                p.partials[i] = (pieces,)
+                return
             if pieces >= 0:  # u^n at u₀ = 0, by products
                 p.kinds[i] = "linear"
                 p.factors[i] = (1.0,)
@@ -271,6 +279,15 @@ class _Builder:
             else:
                 mapped.append(self.apply(op, tuple(mapped[a] for a in rule.args[j])))
         return mapped[rule.output]
+
+    def _straight(self, a: int) -> bool:
+        """Whether node a's series is linear in t whatever the point: an input, or c·x, x ± c of one."""
+        p = self.p
+        if p.kinds[a] == "input":
+            return True
+        return (
+            p.kinds[a] == "linear" and p.ops[a] is not _POW and all(p.kinds[x] in ("input", "const") for x in p.args[a])
+        )
 
     def _integer_power(self, u: int, n: int) -> int:
         """u^n by repeated squaring: products, which need no division by u₀ = 0."""
@@ -409,7 +426,12 @@ def _step(p: Program, i: int, series: list[list[float]], order: int) -> Callable
         return lambda k: fa * a[k] + fb * b[k]
     if kind == "mul":
         a, b = ins
-        return lambda k: sum(map(mul, a[: k + 1], b[k::-1]))
+
+        def product(k: int) -> float:
+            s = sum(map(mul, a[: k + 1], b[k::-1]))
+            return s if s == s else _sum_nonzero(a[: k + 1], b[k::-1])
+
+        return product
     if kind == "square":
         a = ins[0]
 
@@ -417,7 +439,8 @@ def _step(p: Program, i: int, series: list[list[float]], order: int) -> Callable
             h = (k + 1) // 2
             s = sum(map(mul, a[:h], a[k : k - h : -1]))
             s += s
-            return s + a[h] * a[h] if k % 2 == 0 else s
+            s = s + a[h] * a[h] if k % 2 == 0 else s
+            return s if s == s else _sum_nonzero(a[: k + 1], a[k::-1])
 
         return square
     if kind == "div":
@@ -439,14 +462,21 @@ def _step(p: Program, i: int, series: list[list[float]], order: int) -> Callable
         u0 = u[0]
         ju = [0.0]
         scaled_power: list[Callable[[int], float]] = []
+        products = series[p.partials[i][0]] if p.partials[i] else None  # u^n by products, for whole n
+        linear = [True]  # u_j == 0 for 2 ≤ j ≤ k so far: each recurrence step is one term, no cancellation
 
         def power(k: int) -> float:
             if k == 1 and _power_out_of_range(u0, w[0], r1 - 1.0, u[1], order):
                 scaled_power.append(_scaled_power(u, r1 - 1.0))
+            if k >= 2 and linear[0] and u[k] != 0.0:
+                linear[0] = False
+                scaled_power.clear()  # its ŵ_k would grow as (u₁/u₀)^k times the rounding of the sums
+            ju.append(k * u[k])
             if scaled_power:
                 c = scaled_power[0](k)
                 return tangent() if k == 1 else c
-            ju.append(k * u[k])
+            if products is not None and not linear[0]:
+                return products[k]
             if k == 1:
                 return tangent()
             s = r1 * sum(map(mul, ju[1 : k + 1], w[k - 1 :: -1])) - k * sum(map(mul, u[1 : k + 1], w[k - 1 :: -1]))
@@ -485,6 +515,12 @@ def _step(p: Program, i: int, series: list[list[float]], order: int) -> Callable
         return (sum(map(mul, ju[1 : k + 1], du[k - 1 :: -1])) + sum(map(mul, jx[1 : k + 1], dx[k - 1 :: -1]))) / k
 
     return rule2
+
+
+def _sum_nonzero(a: list[float], b: list[float]) -> float:
+    """Σ aⱼ·bⱼ over the terms with no factor exactly 0: an overflowed coefficient (inf) times
+    a structural 0 (past a polynomial's degree) is no term, not nan."""
+    return sum(x * y for x, y in zip(a, b, strict=True) if x != 0.0 and y != 0.0)
 
 
 def _ldexp(x: float, n: int) -> float:
@@ -675,6 +711,7 @@ def expand(
     result.warnings = taylor_warnings(graph, values, [i for i, d in seed.items() if d != 0.0], order)
     result.warnings += _program_kinks(program, series, mapped, order)
     result.warnings += _nonfinite(graph, program, series, mapped, result)
+    result.warnings += _power_out_of_doubles(graph, program, series, order)
     if lost is not None:
         k, node = lost
         where = _where(graph, program.origin[node]) if program.origin[node] >= 0 else program.ops[node].name
@@ -780,6 +817,28 @@ def _program_kinks(p: Program, series: list[list[float]], mapped: list[int], ord
                 f"point where it has no derivative: adcli uses {op.kink[1]} there "
                 "(see Numerical conventions in the README)"
             ]
+    return []
+
+
+def _power_out_of_doubles(graph: Graph, p: Program, series: list[list[float]], order: int) -> list[str]:
+    """A constant power u^r run by the plain recurrence (u not linear in t, r not a whole 3 … 1024)
+    whose value u₀^r under- or overflows though u₀ is a finite nonzero number: every higher
+    coefficient grows from that w₀."""
+    for i in range(len(p)):
+        if p.kinds[i] != "powc" or p.partials[i]:
+            continue
+        u = series[p.args[i][0]]
+        w0 = p.values[i]
+        if u[0] == 0.0 or not _finite(u[0]) or (_finite(w0) and abs(w0) >= _TINY):
+            continue
+        if not any(u[j] != 0.0 for j in range(2, order + 1)):
+            continue
+        where = _where(graph, p.origin[i]) if p.origin[i] >= 0 else f"pow inside the rule of {p.ops[p.owner[i]].name}"
+        value = _word(w0) if not _finite(w0) else "0" if w0 == 0.0 else f"{w0!r} (subnormal)"
+        return [
+            f"{where} is {value} though its base is not 0: it under- or overflows the "
+            "doubles, so its higher coefficients may be 0 or inexact"
+        ]
     return []
 
 
