@@ -151,3 +151,24 @@ def test_the_reader_sees_function_level_imports():
     """The check itself: a lazy import inside a function counts (the engines import the core lazily too)."""
     assert "adcli.engines.taylor" in GRAPH["adcli.cli.taylor"]
     assert "adcli.core.graph" in GRAPH["adcli.lang.builder"]
+
+
+def test_parsed_formulas_are_graphs_and_their_plans_go_with_them():
+    """adcli.parse builds the API's Formula, a Graph; reverse mode's plans live in the engine, keyed weakly."""
+    import gc
+
+    import adcli
+    from adcli.engines import reverse
+    from adcli.lang.parser import parse
+
+    formula = adcli.parse("(x+y)*(x-y)")
+    assert isinstance(formula, adcli.Graph) and isinstance(formula, adcli.Formula)
+    assert repr(formula) == "<adcli.Graph of 5 nodes, variables x, y>"
+    assert type(parse("x*y")) is adcli.Graph  # the language builds data only
+    for _ in range(reverse.PLAN_AFTER):
+        assert formula.gradient({"x": 3, "y": 2}) == {"x": 6.0, "y": -4.0}  # 2x and -2y, by hand
+    assert formula in reverse._PLANS and formula.reverse_plan([0, 1]) is not None
+    kept = len(reverse._PLANS)
+    del formula
+    gc.collect()
+    assert len(reverse._PLANS) == kept - 1
