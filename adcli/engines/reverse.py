@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 from itertools import repeat
 from operator import add, itemgetter, mul
 from typing import TYPE_CHECKING
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, proxy
 
 from ..core.ieee import MIN_NORMAL
 from ..core.ops import VALUE_PARTIALS, d_pow_base
@@ -193,7 +193,9 @@ class Plan:
     def __init__(self, graph: Graph, active: list[bool]):
         n, first, rules = len(graph), graph.n_leaves, graph.rules
         self.size, self.output = n, graph.output
-        self.graph, self.active = graph, active  # for a point the plan does not serve (below)
+        # For a point the plan does not serve (below); weakly, as the plan is kept beside the
+        # graph (_PLANS) and must not keep it alive.
+        self.graph, self.active = proxy(graph), active
         reached = _reached(graph, active)
         # How many edges enter each node: a node with one, of partial 1, shares an adjoint.
         edges_in = [0] * n
