@@ -16,7 +16,7 @@ from .errors import AdcliError, ArgumentError, EvaluationError, ParseError, Poin
 
 if TYPE_CHECKING:
     from .core.graph import Graph
-    from .lang.parser import parse
+    from .formula import Formula, parse
     from .lang.point import parse_point
 
 __version__ = "0.1.0"
@@ -44,6 +44,7 @@ __all__ = [
     "AdcliError",
     "ArgumentError",
     "EvaluationError",
+    "Formula",
     "Graph",
     "ParseError",
     "PointError",
@@ -62,7 +63,7 @@ __all__ = [
 
 # Imported on first use, so that the adcli script starts inside its own Ctrl-C handling
 # (adcli.cli.main) rather than while this package loads its parser.
-_LAZY = {"Graph": ".core.graph", "parse": ".lang.parser", "parse_point": ".lang.point"}
+_LAZY = {"Graph": ".core.graph", "Formula": ".formula", "parse": ".formula", "parse_point": ".lang.point"}
 # jacobian(graph, point, wrt=None, mode="auto"), hessian(graph, point, wrt=None),
 # hvp(graph, point, direction), jvp(graph, point, direction), vjp(graph, point, weights)
 # and check(graph, point, against=None, rtol=1e-6, atol=1e-9): the engines' own functions.

@@ -112,8 +112,8 @@ def in_process(n: int, repeat: int) -> None:
 
     text, point = rosenbrock(n), {f"x{i}": 0.5 for i in range(n)}
     adcli.parse("x*y").gradient({"x": 1, "y": 2})  # the engines' modules, imported once
-    from adcli.core.graph import PLAN_AFTER
     from adcli.engines import primal, reverse
+    from adcli.engines.reverse import PLAN_AFTER
 
     parse, first, planning = [], [], []
     evaluation, gradient, plain_back, planned_back = [], [], [], []

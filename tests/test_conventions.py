@@ -141,7 +141,7 @@ def _same(got: float, want: float) -> bool:
 )
 def test_readme_row(mode, text, point, value, gradient):
     """The row's value and derivatives, traced, untraced and (reverse mode) by the planned sweep."""
-    from adcli.core.graph import PLAN_AFTER
+    from adcli.engines.reverse import PLAN_AFTER
 
     graph = adcli.parse(text)
     result = graph.differentiate(point, mode)
@@ -333,7 +333,7 @@ def test_an_adjoint_that_underflows_gives_a_finite_wrong_number_only_the_other_m
 @pytest.mark.parametrize("mode", MODES)
 def test_a_warning_about_partials_is_the_same_without_a_trace(mode):
     """Without a trace the partials are found by one recording sweep back, after the fact."""
-    from adcli.core.graph import PLAN_AFTER
+    from adcli.engines.reverse import PLAN_AFTER
 
     graph = adcli.parse("a = x*y; log(a) + sqrt(y)")
     traced = graph.differentiate({"x": 0.0, "y": 0.0}, mode)

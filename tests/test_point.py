@@ -114,3 +114,16 @@ def test_formula_file_with_a_byte_order_mark(tmp_path, adcli_run):
     run = adcli_run("grad", f"@{path}", "--at", "x=3", "--json")
     assert run.code == 0, run.err
     assert json.loads(run.out)["gradient"] == {"x": 6.0}
+
+
+def test_a_constant_expression_is_worth_what_the_primal_engine_makes_of_it():
+    """lang/point.py sweeps a constant expression itself (lang sits below the engines)."""
+    from adcli.engines.primal import sweep
+    from adcli.lang.parser import parse
+    from adcli.lang.point import constant_value
+
+    for text in ["pi/4", "-2^-10", "atan2(1, 2) * exp(1)", "log(-1)", "1/0", "hypot(3, 4) - sqrt(2)"]:
+        graph = parse(text)
+        expected = sweep(graph, [])[graph.output]
+        got = constant_value(text)
+        assert got == expected or (got != got and expected != expected), text

@@ -18,6 +18,7 @@ from rich.cells import cell_len
 from rich.console import Console
 
 import adcli
+from adcli.render import console as render_console
 from adcli.render import text as render_text
 from adcli.render import trace as render_trace
 
@@ -76,14 +77,14 @@ def test_baydin_at_40_columns_fits_with_four_digits_and_keeps_every_number_whole
 
 
 def test_two_line_width():
-    assert render_text.two_line_width("log(x1) + x1 * x2 - sin(x2)") == len("log(x1) + x1 *")
-    assert render_text.two_line_width("0.6931471805599453") == 18  # a number stays whole
+    assert render_console.two_line_width("log(x1) + x1 * x2 - sin(x2)") == len("log(x1) + x1 *")
+    assert render_console.two_line_width("0.6931471805599453") == 18  # a number stays whole
     # A product of symbols may break after its "·" (dots=1); one with numbers only with dots=2,
     # which fit uses only where that makes the table fit.
-    assert render_text.two_line_width("v̄₀ += v̄₉₉·∂v₉₉/∂v₀") == cell_len("v̄₉₉·∂v₉₉/∂v₀")
-    assert render_text.two_line_width("v̄₀ += v̄₉₉·∂v₉₉/∂v₀", 1) == cell_len("v̄₀ += v̄₉₉·")
-    assert render_text.two_line_width("-1·0.2837", 1) == 9
-    assert render_text.two_line_width("-1·0.2837", 2) == 6
+    assert render_console.two_line_width("v̄₀ += v̄₉₉·∂v₉₉/∂v₀") == cell_len("v̄₉₉·∂v₉₉/∂v₀")
+    assert render_console.two_line_width("v̄₀ += v̄₉₉·∂v₉₉/∂v₀", 1) == cell_len("v̄₀ += v̄₉₉·")
+    assert render_console.two_line_width("-1·0.2837", 1) == 9
+    assert render_console.two_line_width("-1·0.2837", 2) == 6
 
 
 def test_source_text_is_cut_to_two_lines_when_nothing_else_gives_way():

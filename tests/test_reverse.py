@@ -18,10 +18,9 @@ from oracles import same_bits, textbook_adjoints
 
 import adcli
 from adcli.core import ieee
-from adcli.core.graph import PLAN_AFTER
 from adcli.core.ops import d_pow_base
 from adcli.engines import primal
-from adcli.engines.reverse import Plan
+from adcli.engines.reverse import PLAN_AFTER, Plan
 
 # Values where signed zeros, infinities, poles and negative bases show up.
 _awkward = st.sampled_from([0.0, -0.0, 1.0, -1.0, 2.0, -2.5, 0.5, 1e-300, 1e300, math.inf, -math.inf, math.nan])

@@ -376,7 +376,9 @@ def _answer(
                 "operations; reverse mode (the default) needs one sweep back",
                 err=True,
             )
-        return graph.differentiate(point, mode, names, record=trace)
+        from ..engines.gradient import differentiate
+
+        return differentiate(graph, point, mode, names, record=trace)
 
     _emit(_run(work), as_json, trace, gradient=gradient, **view)
 
@@ -494,7 +496,9 @@ def draw_graph(expr: str, at: tuple[str, ...], mode: str | None, fmt: str, digit
         graph = parse(read_formula(expr))
         if not at:
             return graph, None
-        return graph, graph.differentiate(read_point(at), mode or "reverse", None if mode else ())
+        from ..engines.gradient import differentiate
+
+        return graph, differentiate(graph, read_point(at), mode or "reverse", None if mode else ())
 
     graph, result = _run(work)
     for warning in result.warnings if result else ():

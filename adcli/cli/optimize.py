@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from ..errors import AdcliError, EvaluationError, PointError
+from ..lang.point import input_values
 from .commands import _DIGITS, FormulaCommand, _completer, _run, _split_names, cli, read_formula, read_point
 
 _METHODS = ("gd", "momentum", "adam", "bfgs", "lbfgs", "newton", "trust")
@@ -236,7 +237,7 @@ def minimize(expr: str, start, at, wrt, bounds, method, lr, steps, tol, trace, e
         if not names:
             raise PointError("nothing to minimise over: every variable is held fixed by --at")
         point = {**fixed, **first}
-        values = graph.input_values(point)  # the values' rules (constants, files) and every variable given
+        values = input_values(graph, point)  # the values' rules (constants, files) and every variable given
         values_by = dict(zip(graph.variables, values, strict=True))
         box = engine.parse_bounds(bounds, names)
         objective = engine.Objective(graph, names, {n: values_by[n] for n in graph.variables if n not in names})
@@ -281,7 +282,9 @@ def _plot_minimize(path: str, graph, objective, outcome) -> None:
             columns = {n: float(x) for n, x in zip(graph.variables, objective.base, strict=True)}
             columns[outcome.names[0]], columns[outcome.names[1]] = X, Y
             columns = {n: (np.full(X.shape, c) if isinstance(c, float) else c) for n, c in columns.items()}
-            return graph.evaluate_batch(columns)
+            from ..engines.batch import evaluate_batch
+
+            return evaluate_batch(graph, columns)
 
     plot_minimize(path, outcome, surface)
 
@@ -368,7 +371,7 @@ def fit(model, data, input_format, params, target, loss, batch, epochs, seed, me
             if name not in graph.variables:
                 raise PointError("--params " + graph._unknown_message(name))
         names = [v for v in graph.variables if v in start]
-        theta0 = graph.input_values({**{v: 0.0 for v in graph.variables if v not in start}, **start})
+        theta0 = input_values(graph, {**{v: 0.0 for v in graph.variables if v not in start}, **start})
         theta0 = [theta0[graph.variables.index(n)] for n in names]
         inputs = [v for v in graph.variables if v not in start]
         if target is not None and target in start:
@@ -455,7 +458,9 @@ def _plot_fit(path, graph, objective, outcome, columns, tcol, inputs) -> None:
 
         def curve(grid):
             cols = {v: (grid if v == name else np.full(grid.shape, fitted[v])) for v in graph.variables}
-            return graph.evaluate_batch(cols)
+            from ..engines.batch import evaluate_batch
+
+            return evaluate_batch(graph, cols)
 
         data = (name, columns[name], y, curve)
     plot_fit(path, outcome, data)

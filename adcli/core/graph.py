@@ -7,26 +7,13 @@ nodes. Engines walk this list forwards or backwards; nothing recurses on depth.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from functools import cached_property
 from itertools import repeat
-from typing import TYPE_CHECKING, Any
 
-from ..engines.primal import active_nodes
 from ..errors import ArgumentError, ParseError, PointError, kind_of
 from .ops import ATOM, POWER, UNARY
 
-if TYPE_CHECKING:
-    from ..engines.gradient import Result
-    from ..engines.reverse import Plan
-
-MODES = ("reverse", "forward")
-
-# The gradient for a set of variables at which the graph works out its plan for them
-# (see Graph.reverse_plan), and how many sets keep a plan.
-PLAN_AFTER = 8
-_PLANS_KEPT = 8
-_ALL = "every variable"
 # Graph.expression: how many nodes of a chain of bare arguments are remembered, and the
 # mark for "the text goes on above what was kept".
 _CHAIN_KEPT = 64
@@ -34,7 +21,11 @@ _CUT = object()
 
 
 class Graph:
-    """A parsed formula: its variables, its nodes and the node that is its value."""
+    """A parsed formula: its variables, its nodes and the node that is its value.
+
+    Data only: the engines read it, and keep what they work out about it (reverse mode's
+    plans) beside it; the methods that call them are adcli.formula.Formula's.
+    """
 
     def __init__(
         self,
@@ -92,9 +83,6 @@ class Graph:
         self.selectors = [i for i in range(self.n_leaves, len(ops)) if ops[i].selects]
         # Which nodes depend on some input; nodes that do not (2*pi, say) carry no derivative.
         self.varies = active_nodes(self, range(self.n_inputs))
-        # Reverse mode's plans, and how many gradients each set of variables has had.
-        self._plans: dict[object, Plan] = {}
-        self._gradients: dict[object, int] = {}
 
     @cached_property
     def needed(self) -> list[bool]:
@@ -149,29 +137,6 @@ class Graph:
         needed = self.needed
         return [name for name, node in self.named.items() if not needed[node]]
 
-    def reverse_plan(self, seeds: list[int]) -> Plan | None:
-        """The planned backward sweep for these variables, once they have had enough gradients.
-
-        Working out a plan costs about what the planned sweep saves over 6 to 45
-        gradients, so it is worked out at the PLAN_AFTER-th gradient for a set of
-        variables and not before (as one rents skis for a while before buying): a script
-        asking for a few gradients never pays for it.
-        """
-        from ..engines.reverse import Plan
-
-        key = _ALL if len(seeds) == self.n_inputs else frozenset(seeds)
-        plan = self._plans.get(key)
-        if plan is not None:
-            return plan
-        count = self._gradients[key] = self._gradients.get(key, 0) + 1
-        if count < PLAN_AFTER:
-            return None
-        if len(self._plans) >= _PLANS_KEPT:  # the oldest goes
-            del self._plans[next(iter(self._plans))]
-        active = self.varies if key is _ALL else active_nodes(self, seeds)
-        plan = self._plans[key] = Plan(self, active)
-        return plan
-
     def __len__(self) -> int:
         return len(self.ops)
 
@@ -183,28 +148,6 @@ class Graph:
         return len(self) - self.n_leaves
 
     # Points.
-
-    def input_values(self, point: Mapping[str, float]) -> list[float]:
-        """The point's values in variable order; every variable needs one and no other name may appear.
-
-        Values follow the command line's rules (adcli.lang.point.point_value): numbers, or
-        strings holding a number or a constant expression such as "pi/4".
-        """
-        from ..lang.point import point_value
-
-        if not isinstance(point, Mapping):
-            raise PointError(f"a point maps variable names to values, such as {{'x': 3, 'y': 2}}, not {kind_of(point)}")
-        known = set(self.variables)
-        for name in point:
-            if not isinstance(name, str):
-                raise PointError(f"a point's keys are variable names (strings), not {kind_of(name)}")
-        unknown = [name for name in point if name not in known]
-        if unknown:  # checked first: a typo in the point also leaves a variable without a value
-            raise PointError("the point " + self._unknown_message(unknown[0]))
-        missing = [name for name in self.variables if name not in point]
-        if missing:
-            raise PointError(f"no value given for {_names(missing)}: add {', '.join(n + '=...' for n in missing[:3])}")
-        return [point_value(name, point[name]) for name in self.variables]
 
     def variable_nodes(self, wrt: Iterable[str] | None) -> list[int]:
         """Node numbers of the variables to differentiate by (all of them when wrt is None)."""
@@ -226,77 +169,6 @@ class Graph:
             seen.add(name)
             nodes.append(index[name])
         return nodes
-
-    # The public API: value, gradient, and the full result with its trace.
-
-    def evaluate(self, point: Mapping[str, float]) -> float:
-        """The formula's value at ``point`` (IEEE semantics: inf and nan, never an exception)."""
-        from ..engines.primal import sweep
-
-        self.require_one_output("an evaluation")
-        return sweep(self, self.input_values(point))[self.output]
-
-    def differentiate(
-        self, point: Mapping[str, float], mode: str = "reverse", wrt: Iterable[str] | None = None, record: bool = True
-    ) -> Result:
-        """Value, gradient, trace and warnings at ``point``, by forward or reverse mode.
-
-        ``record=False`` skips keeping each step's local partials, tangents and adjoints
-        (a trace needs them); if a derivative then is not finite, the partials are found
-        after all, for the warning that says where.
-        """
-        from ..engines.gradient import differentiate
-
-        if not isinstance(mode, str) or mode not in MODES:
-            shown = f"'{mode}'" if isinstance(mode, str) else kind_of(mode)
-            raise ArgumentError(f"mode must be 'reverse' or 'forward', not {shown}")
-        return differentiate(self, point, mode, wrt, record)
-
-    def gradient(
-        self, point: Mapping[str, float], mode: str = "reverse", wrt: Iterable[str] | None = None
-    ) -> dict[str, float]:
-        """The gradient at ``point`` as {variable: ∂f/∂variable}, in order of first appearance."""
-        return self.differentiate(point, mode, wrt, record=False).gradient
-
-    def evaluate_batch(self, columns: Mapping[str, Any]) -> Any:
-        """The value at every row of ``columns`` ({variable: numpy array}): engines/batch.py."""
-        from ..engines.batch import evaluate_batch
-
-        return evaluate_batch(self, columns)
-
-    def gradient_batch(
-        self, columns: Mapping[str, Any], wrt: Iterable[str] | None = None, mode: str = "reverse"
-    ) -> tuple[Any, dict[str, Any]]:
-        """Values and gradients at every row of ``columns``: (array, {variable: array})."""
-        from ..engines.batch import gradient_batch
-
-        return gradient_batch(self, columns, wrt, mode)
-
-    def jacobian_batch(self, columns: Mapping[str, Any], wrt: Iterable[str] | None = None, mode: str = "auto") -> Any:
-        """(values (rows, outputs), Jacobians (rows, outputs, variables)): engines/batch_derivatives.py."""
-        from ..engines.batch_derivatives import jacobian_batch
-
-        return jacobian_batch(self, columns, wrt, mode)
-
-    def jvp_batch(self, columns: Mapping[str, Any], direction: Mapping[str, float]) -> Any:
-        """(values (rows, outputs), J·v (rows, outputs)) along one direction for every row."""
-        from ..engines.batch_derivatives import jvp_batch
-
-        return jvp_batch(self, columns, direction)
-
-    def hessian_batch(self, columns: Mapping[str, Any], wrt: Iterable[str] | None = None) -> Any:
-        """(values (rows,), gradients (rows, n), Hessians (rows, n, n)) at every row."""
-        from ..engines.batch_derivatives import hessian_batch
-
-        return hessian_batch(self, columns, wrt)
-
-    def hvp_batch(
-        self, columns: Mapping[str, Any], direction: Mapping[str, float], wrt: Iterable[str] | None = None
-    ) -> Any:
-        """(values (rows,), gradients (rows, n), H·d (rows, n)) along one direction for every row."""
-        from ..engines.batch_derivatives import hvp_batch
-
-        return hvp_batch(self, columns, direction, wrt)
 
     # Text.
 
@@ -481,6 +353,28 @@ class Graph:
         return ["(", node, ")"] if parenthesize else [node]
 
 
+def active_nodes(
+    graph: Graph, seeds: Iterable[int], every_edge: bool = False, flows: list[tuple[int, int]] | None = None
+) -> list[bool]:
+    """Which nodes depend on the seed inputs: the only ones derivatives flow through.
+
+    Partials toward inactive nodes (constants, variables held fixed) are never
+    multiplied in, so a nan partial there, such as ∂(x^2)/∂2 at x = -1, stays out. An
+    edge whose partial is the constant 0 (floor, ceil, sign) carries no derivative, so
+    floor(x) is not active; with ``every_edge`` it is (where a kink is looked for).
+    ``flows`` replaces the graph's edges (those left at a point: see `flows_at`).
+    """
+    n = len(graph)
+    active = [False] * (n + 1)  # the last entry, read for the edge -1, stays False
+    for seed in seeds:
+        active[seed] = True
+    edges = ((a, b) for _, a, b in graph.code) if every_edge else iter(flows or graph.flows)
+    for i, (a, b) in zip(range(graph.n_leaves, n), edges, strict=True):
+        active[i] = active[a] or active[b]
+    del active[n]
+    return active
+
+
 def _left_wrapped(p: int, pa: int) -> bool:
     """Whether an operator of precedence ``p`` wraps its left argument (of precedence ``pa``) in parentheses."""
     return pa < p or (p == POWER and pa == POWER)
@@ -496,9 +390,3 @@ class _Word(str):
     as opposed to an operator or a parenthesis: a cut text ends and starts at the latter."""
 
     __slots__ = ()
-
-
-def _names(names: list[str]) -> str:
-    quoted = [f"'{n}'" for n in names[:5]]
-    more = f" and {len(names) - 5} more" if len(names) > 5 else ""
-    return ("variable " if len(names) == 1 else "variables ") + ", ".join(quoted) + more

@@ -13,8 +13,10 @@ import math
 from collections.abc import Callable, Mapping
 
 from ..errors import AdcliError, PointError
+from ..lang.point import input_values
 from . import primal
 from .derivatives import _warnings
+from .gradient import differentiate
 from .results import CheckResult, CheckRow
 
 _SHRINK = 1.4  # the step's factor from one row of the tableau to the next
@@ -61,11 +63,11 @@ def check(
     graph.require_one_output("check")
     if not (rtol >= 0.0 and atol >= 0.0):
         raise AdcliError("--rtol and --atol must be numbers ≥ 0")
-    inputs = graph.input_values(point)
+    inputs = input_values(graph, point)
     names = graph.variables
     at = dict(zip(names, inputs, strict=True))
-    reverse = graph.differentiate(at, "reverse", record=False)
-    forward = graph.differentiate(at, "forward", record=False)
+    reverse = differentiate(graph, at, "reverse", None, record=False)
+    forward = differentiate(graph, at, "forward", None, record=False)
     yours: list[float] | None = None
     formulas: tuple[str, ...] = ()
     if against is not None:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from ..errors import AdcliError, PointError, counted
+from ..lang.point import input_values
 from . import forward, primal, reverse, sparsity
 from .gradient import Result, _at_kink, _finite, _where, _word, _zero_if_none, unused_warnings
 from .results import DirectionalResult, HessianResult, JacobianResult
@@ -41,7 +42,7 @@ def output_texts(graph: Graph) -> tuple[str, ...]:
 
 
 def _setup(graph: Graph, point: Mapping[str, float], wrt: Iterable[str] | None):
-    inputs = graph.input_values(point)
+    inputs = input_values(graph, point)
     seeds = graph.variable_nodes(wrt)
     values = primal.sweep(graph, inputs)
     return inputs, seeds, values
@@ -257,7 +258,7 @@ def direction_vector(graph: Graph, direction: Mapping[str, float], what: str = "
 
 def jvp(graph: Graph, point: Mapping[str, float], direction: Mapping[str, float], record: bool = False):
     """J·v: every output's derivative along ``direction``, in one forward sweep."""
-    inputs = graph.input_values(point)
+    inputs = input_values(graph, point)
     seed = direction_vector(graph, direction)
     values = primal.sweep(graph, inputs)
     dot, partials = forward.sweep(graph, values, seed, record)
@@ -283,7 +284,7 @@ def vjp(graph: Graph, point: Mapping[str, float], weights: list[float], record: 
             f"--seed needs one weight per output: the formula has {counted(len(graph.outputs), 'output')}, "
             f"and {counted(len(weights), 'weight')} {'was' if len(weights) == 1 else 'were'} given"
         )
-    inputs = graph.input_values(point)
+    inputs = input_values(graph, point)
     values = primal.sweep(graph, inputs)
     seeds: dict[int, float] = {}
     for node, w in zip(graph.outputs, weights, strict=True):  # one node may be two outputs

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from ..errors import AdcliError
+from ..lang.point import input_values
 from . import primal, reverse  # forward mode's module is imported when it runs
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ def differentiate(
     if mode not in ("reverse", "forward"):
         raise AdcliError(f"mode must be 'reverse' or 'forward', not {mode!r}")
     graph.require_one_output("a gradient" if wrt != () else "an evaluation")
-    inputs = graph.input_values(point)
+    inputs = input_values(graph, point)
     seeds = graph.variable_nodes(wrt)
     if mode == "forward" and record and len(seeds) * len(graph) > MAX_FORWARD_TANGENTS:
         raise AdcliError(
@@ -135,7 +136,7 @@ def _run(
         return Result(graph, mode, point, wrt, values, gradient, partials, tangents=tangents)
     # The plan is fixed before any point: not where a select passes nothing (see primal.flows_at).
     closed = graph.selectors and primal.flows_at(graph, values) is not graph.flows
-    plan = None if record or closed else graph.reverse_plan(seeds)
+    plan = None if record or closed else reverse.reverse_plan(graph, seeds)
     if plan is not None:  # a graph differentiated many times: the planned sweep
         gradient = dict(zip(wrt, plan.gradient(values, seeds, rules), strict=True))
         return Result(graph, mode, point, wrt, values, gradient, None)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import AdcliError, PointError, counted
+from ..lang.point import input_values
 from . import forward, primal, reverse
 from .gradient import _zero_if_none
 
@@ -69,7 +70,7 @@ class Objective:
         start = dict(fixed)
         for name in self.names:
             start.setdefault(name, 0.0)
-        self.base = graph.input_values(start)
+        self.base = input_values(graph, start)
         self.active = graph.varies if len(self.seeds) == graph.n_inputs else primal.active_nodes(graph, self.seeds)
         self.nfev = self.ngev = self.nhev = self.nhvp = 0
         self._memo: dict[bytes, tuple[float, np.ndarray]] = {}
@@ -95,7 +96,7 @@ class Objective:
         graph = self.graph
         values = primal.sweep(graph, self._inputs(x))
         closed = graph.selectors and primal.flows_at(graph, values) is not graph.flows
-        plan = None if closed else graph.reverse_plan(self.seeds)
+        plan = None if closed else reverse.reverse_plan(graph, self.seeds)
         if plan is not None:
             gradient = plan.gradient(values, self.seeds)
         else:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
+
+from ..core.graph import active_nodes
 
 if TYPE_CHECKING:
     from ..core.graph import Graph
+
+# active_nodes, a structural query, is the graph's own; the engines read it from here too.
+__all__ = ["active_nodes", "flows_at", "rules_at", "sweep"]
 
 
 def sweep(graph: Graph, inputs: list[float]) -> list[float]:
@@ -43,28 +47,6 @@ def rules_at(graph: Graph, values: list[float], finite: bool | None = None) -> l
 
 def _finite(x: float) -> bool:
     return x - x == 0.0
-
-
-def active_nodes(
-    graph: Graph, seeds: Iterable[int], every_edge: bool = False, flows: list[tuple[int, int]] | None = None
-) -> list[bool]:
-    """Which nodes depend on the seed inputs: the only ones derivatives flow through.
-
-    Partials toward inactive nodes (constants, variables held fixed) are never
-    multiplied in, so a nan partial there, such as ∂(x^2)/∂2 at x = -1, stays out. An
-    edge whose partial is the constant 0 (floor, ceil, sign) carries no derivative, so
-    floor(x) is not active; with ``every_edge`` it is (where a kink is looked for).
-    ``flows`` replaces the graph's edges (those left at a point: see `flows_at`).
-    """
-    n = len(graph)
-    active = [False] * (n + 1)  # the last entry, read for the edge -1, stays False
-    for seed in seeds:
-        active[seed] = True
-    edges = ((a, b) for _, a, b in graph.code) if every_edge else iter(flows or graph.flows)
-    for i, (a, b) in zip(range(graph.n_leaves, n), edges, strict=True):
-        active[i] = active[a] or active[b]
-    del active[n]
-    return active
 
 
 def flows_at(graph: Graph, values: list[float]) -> list[tuple[int, int]]:

@@ -12,7 +12,7 @@ gradient, such as one ``adcli grad``, a few gradients, and every trace.
 
 A graph differentiated many times (a script asking for the gradient at many points)
 gets a `Plan` instead, worked out once from the graph and the variables (when, see
-`Graph.reverse_plan`), after which the sweep is a loop without branches over the
+`reverse_plan`), after which the sweep is a loop without branches over the
 edges that carry adjoints. Adjoints start at -0.0, the identity of IEEE addition, so
 the first ``+=`` is exactly an assignment, signed zeros included. Every local partial
 is ready before the sweep starts, taken from the operation table in bulk: constants
@@ -36,13 +36,49 @@ from collections.abc import Callable, Sequence
 from itertools import repeat
 from operator import add, itemgetter, mul
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary, proxy
 
 from ..core.ieee import MIN_NORMAL
 from ..core.ops import VALUE_PARTIALS, d_pow_base
-from .primal import rules_at
+from .primal import active_nodes, rules_at
 
 if TYPE_CHECKING:
     from ..core.graph import Graph
+
+# The gradient for a set of variables at which a graph's plan for them is worked out
+# (see reverse_plan), and how many sets keep a plan.
+PLAN_AFTER = 8
+_PLANS_KEPT = 8
+_ALL = "every variable"
+# For each graph still in use: its plans, and how many gradients each set of variables has had.
+_PLANS: WeakKeyDictionary[Graph, tuple[dict[object, Plan], dict[object, int]]] = WeakKeyDictionary()
+
+
+def reverse_plan(graph: Graph, seeds: list[int]) -> Plan | None:
+    """The planned backward sweep of ``graph`` for these variables, once they have had enough gradients.
+
+    Working out a plan costs about what the planned sweep saves over 6 to 45
+    gradients, so it is worked out at the PLAN_AFTER-th gradient for a set of
+    variables and not before (as one rents skis for a while before buying): a script
+    asking for a few gradients never pays for it. Plans are kept beside the graph, not
+    in it, and go with it.
+    """
+    key = _ALL if len(seeds) == graph.n_inputs else frozenset(seeds)
+    kept = _PLANS.get(graph)
+    if kept is None:
+        kept = _PLANS[graph] = ({}, {})
+    plans, gradients = kept
+    plan = plans.get(key)
+    if plan is not None:
+        return plan
+    count = gradients[key] = gradients.get(key, 0) + 1
+    if count < PLAN_AFTER:
+        return None
+    if len(plans) >= _PLANS_KEPT:  # the oldest goes
+        del plans[next(iter(plans))]
+    active = graph.varies if key is _ALL else active_nodes(graph, seeds)
+    plan = plans[key] = Plan(graph, active)
+    return plan
 
 
 def sweep(
@@ -157,7 +193,9 @@ class Plan:
     def __init__(self, graph: Graph, active: list[bool]):
         n, first, rules = len(graph), graph.n_leaves, graph.rules
         self.size, self.output = n, graph.output
-        self.graph, self.active = graph, active  # for a point the plan does not serve (below)
+        # For a point the plan does not serve (below); weakly, as the plan is kept beside the
+        # graph (_PLANS) and must not keep it alive.
+        self.graph, self.active = proxy(graph), active
         reached = _reached(graph, active)
         # How many edges enter each node: a node with one, of partial 1, shares an adjoint.
         edges_in = [0] * n

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 from ..core import ieee
 from ..core.ops import BY_NAME, CONST, INPUT, Op
 from ..errors import AdcliError, PointError, counted
+from ..lang.point import input_values
 from . import primal
 from .gradient import _at_kink, _finite, _where, _word, unused_warnings
 
@@ -676,7 +677,7 @@ def expand(
     """
     graph.require_one_output("deriv")
     order = _check_order(order)
-    inputs = graph.input_values(point)
+    inputs = input_values(graph, point)
     if (wrt is None) == (direction is None):
         if wrt is None and direction is None and graph.n_inputs == 1:
             wrt = graph.variables[0]
@@ -975,7 +976,7 @@ def mixed_partial(graph: Graph, point: Mapping[str, float], powers: Mapping[str,
         warnings += [x for x in r.warnings if x not in warnings]
     factorial = math.prod(math.factorial(k) for k in alpha)
     result = MixedResult(
-        graph, dict(zip(graph.variables, graph.input_values(point), strict=True)), dict(powers), value,
+        graph, dict(zip(graph.variables, input_values(graph, point), strict=True)), dict(powers), value,
         acc * factorial, directions, warnings, acc,
     )  # fmt: skip
     if not _finite(result.derivative) and not any("not finite" in x for x in warnings):

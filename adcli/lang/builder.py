@@ -265,8 +265,9 @@ class GraphBuilder:
         pieces = (self.text[bounds[k] + 1 : bounds[k + 1]] for k, name in enumerate(self.statements) if name is None)
         return tuple((re.sub(r"#[^\n]*", "", piece) if "#" in piece else piece).strip() for piece in pieces)
 
-    def finish(self, last: int) -> Graph:
-        """Renumber nodes in textbook order (inputs, then constants, then operations) into a Graph.
+    def finish(self, last: int, graph_class: type[Graph] = Graph) -> Graph:
+        """Renumber nodes in textbook order (inputs, then constants, then operations) into a Graph
+        (or the subclass ``graph_class``).
 
         The outputs are the unnamed statements in order; a program of named statements only
         has its last statement as its output.
@@ -283,7 +284,7 @@ class GraphBuilder:
         new += tail
         at = new.__getitem__
         args = [(new[a[0]], new[a[1]]) if len(a) == 2 else tuple(map(at, a)) for a in self.args]
-        return Graph(
+        return graph_class(
             text=self.text,
             variables=tuple(self.variables),
             ops=[*([INPUT] * len(inputs)), *([CONST] * len(constants)), *self.ops],

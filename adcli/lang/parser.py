@@ -16,11 +16,14 @@ import gc
 import re
 from collections.abc import Iterator
 from itertools import accumulate, chain, compress
+from typing import TypeVar, overload
 
 from ..core.graph import Graph
 from ..errors import AdcliError, ArgumentError, ParseError, kind_of
 from . import _tables
 from .builder import GraphBuilder
+
+G = TypeVar("G", bound=Graph)
 
 _LEXER = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in _tables.TERMINALS))
 _SPLIT = re.compile(_tables.SPLIT)  # the same terminals, no groups, and any other character alone
@@ -147,11 +150,18 @@ def _itself(token):
     return token
 
 
-def parse(text: str, builder: GraphBuilder | None = None) -> Graph:
+@overload
+def parse(text: str, builder: GraphBuilder | None = None) -> Graph: ...
+@overload
+def parse(text: str, builder: GraphBuilder | None = None, *, graph_class: type[G]) -> G: ...
+
+
+def parse(text: str, builder: GraphBuilder | None = None, *, graph_class: type[Graph] = Graph) -> Graph:
     """Parse a formula (or a program of statements) into its computational graph.
 
     ``builder`` builds the graph (the rule formulas of the operation table use one that
-    knows the rule operations); by default, a GraphBuilder for ``text``.
+    knows the rule operations); by default, a GraphBuilder for ``text``. ``graph_class``
+    is what it builds: a Graph, or adcli.formula's Formula for the Python API.
     """
     if not isinstance(text, str):
         raise ArgumentError(f"parse takes the formula as a string, not {kind_of(text)}")
@@ -173,7 +183,7 @@ def parse(text: str, builder: GraphBuilder | None = None) -> Graph:
             output = _run(text, builder)
         except _Invalid as invalid:
             raise syntax_error(text, invalid) from None
-        return builder.finish(output)
+        return builder.finish(output, graph_class)
     finally:
         if collecting:
             gc.enable()

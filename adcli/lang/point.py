@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from ..errors import ArgumentError, ParseError, PointError, kind_of
 
 # Another name=value after a space; compiled on first use (re caches it), only for a value with '='.
 _NEXT_PAIR = r"\s[A-Za-z_][A-Za-z0-9_]*\s*="
+if TYPE_CHECKING:
+    from ..core.graph import Graph
+
 _SPECIAL = {"Infinity": float("inf"), "-Infinity": float("-inf"), "NaN": float("nan")}  # JSON's spelling
 
 
@@ -178,7 +182,6 @@ def constant_value(text: str, name: str = "value") -> float:
         return number
     if not text:
         raise PointError(f"--at {name}= has no value")
-    from ..engines.primal import sweep
     from .parser import parse
 
     try:
@@ -189,4 +192,37 @@ def constant_value(text: str, name: str = "value") -> float:
         raise PointError(
             f"the value of {name} must be a constant expression, but '{text}' uses {', '.join(graph.variables)}"
         )
-    return sweep(graph, [])[graph.output]
+    # The primal sweep with no inputs, written out here so that reading a point needs no
+    # engine (tests/test_point.py checks it against engines/primal.py's sweep).
+    values = list(graph.const_values)
+    append = values.append
+    for f, a, b in graph.code:
+        append(f(values[a]) if b < 0 else f(values[a], values[b]))
+    return values[graph.output]
+
+
+def input_values(graph: Graph, point: Mapping[str, float]) -> list[float]:
+    """The point's values in ``graph``'s variable order; every variable needs one and no other name may appear.
+
+    Values follow the command line's rules (point_value): numbers, or strings holding a
+    number or a constant expression such as "pi/4".
+    """
+    if not isinstance(point, Mapping):
+        raise PointError(f"a point maps variable names to values, such as {{'x': 3, 'y': 2}}, not {kind_of(point)}")
+    known = set(graph.variables)
+    for name in point:
+        if not isinstance(name, str):
+            raise PointError(f"a point's keys are variable names (strings), not {kind_of(name)}")
+    unknown = [name for name in point if name not in known]
+    if unknown:  # checked first: a typo in the point also leaves a variable without a value
+        raise PointError("the point " + graph._unknown_message(unknown[0]))
+    missing = [name for name in graph.variables if name not in point]
+    if missing:
+        raise PointError(f"no value given for {_names(missing)}: add {', '.join(n + '=...' for n in missing[:3])}")
+    return [point_value(name, point[name]) for name in graph.variables]
+
+
+def _names(names: list[str]) -> str:
+    quoted = [f"'{n}'" for n in names[:5]]
+    more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+    return ("variable " if len(names) == 1 else "variables ") + ", ".join(quoted) + more

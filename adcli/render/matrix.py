@@ -32,7 +32,7 @@ def _rich_ok(cells: int) -> bool:
 
 
 def _print_rich(table) -> None:
-    from .text import fit, new_console
+    from .console import fit, new_console
 
     console = new_console()
     console.print(fit(table, console.width), crop=False)
@@ -122,7 +122,7 @@ def _write_sparse_rows(
 def write_pairs(pairs: list[tuple[str, str]]) -> None:
     """Label/number lines: rich on a terminal, aligned plain text when piped."""
     if _rich_ok(len(pairs)):
-        from .text import summary_table
+        from .console import summary_table
 
         _print_rich(summary_table(pairs))
         return

@@ -139,7 +139,7 @@ def _text(x: float, digits: int | None) -> str:
 def show_rows(body: list[tuple[str, str]]) -> None:
     """Label and number columns: rich on a terminal, plain aligned text when piped."""
     if sys.stdout.isatty():
-        from .text import fit, new_console, summary_table
+        from .console import fit, new_console, summary_table
 
         console = new_console()
         console.print(fit(summary_table(body), console.width), crop=False)
@@ -420,7 +420,7 @@ def render_trace(
     (rich; piped, the same text without ANSI codes), Markdown or LaTeX, and SVG to ``svg``,
     all written by the traces' own renderer (render.trace.render)."""
     from ..engines.taylor import MixedResult
-    from .text import new_console
+    from .console import new_console
     from .trace import render
 
     console = new_console(highlight=False)

@@ -959,7 +959,7 @@ def rich_tables(secs: list[Section], digits: int | None, width: int) -> list:
     """
     from dataclasses import replace
 
-    from .text import fit
+    from .console import fit
 
     def fitted(s: Section, keep: list[int | None]) -> Any:
         shorten = [k for k, c in enumerate(keep) if c is not None and _is_source(s, c)]
@@ -1039,7 +1039,7 @@ def print_rich(console: Any, secs: list[Section], digits: int | None, summary: l
     RICH_ROWS rows is written as plain aligned columns instead (lines may then be wider
     than the terminal, which wraps them). Lines are never cropped: a number is never cut.
     """
-    from .text import fit, summary_table
+    from .console import fit, summary_table
 
     if sum(len(s.head) + len(s.tail) for s in secs) > RICH_ROWS:
         console.out(plain_tables(secs, digits, summary), highlight=False, end="")
@@ -1143,7 +1143,7 @@ def save_svg(path: str, secs: list[Section], digits: int | None, summary: list[t
     from rich.console import Console
 
     from ..errors import AdcliError
-    from .text import fit, summary_table
+    from .console import fit, summary_table
 
     tables = rich_tables(secs, digits, 160) + ([summary_table(summary)] if summary else [])
     probe = Console(file=io.StringIO(), width=160)
@@ -1197,7 +1197,7 @@ def render(
     elif console is not None:
         print_rich(console, secs, digits, summary)
     else:
-        from .text import new_console
+        from .console import new_console
 
         console = new_console(highlight=False)
         if console.is_terminal:
