@@ -299,3 +299,15 @@ def test_a_file_of_blank_lines_reads_no_rows_and_says_nothing_on_stderr(tmp_path
         chunks = list(RowReader(stream, ["x", "y"], [], "csv", 4).chunks())
     assert sum(len(c.lines) for c in chunks) == 0
     assert capfd.readouterr().err == ""
+
+
+def test_a_header_field_past_the_csv_limit_is_a_plain_error(tmp_path):
+    """Python's csv module refuses a field over 128 KiB: a PointError naming the line, not a crash."""
+    from adcli.lang.rows import RowReader
+
+    path = tmp_path / "wide.csv"
+    path.write_bytes(b"x," + b"a" * 200_000 + b"\n1,2\n")
+    from adcli import PointError
+
+    with open(path, "rb") as stream, pytest.raises(PointError, match="line 1: the header cannot be read"):
+        list(RowReader(stream, ["x"], [], "csv", 4).chunks())

@@ -127,3 +127,16 @@ def test_a_mixed_partial_that_does_not_cancel_is_not_warned_and_its_bound_is_in_
     assert r.derivative == 24.0 and r.warnings == [] and 0 < r.interpolation_error < 1e-12
     out = CliRunner().invoke(cli, ["deriv", "x^2*y^3", "--mixed", "x^2*y", "--at", "x=1,y=2", "--json"]).output
     assert json.loads(out)["interpolation_error"] == r.interpolation_error
+
+
+def test_a_mixed_partial_past_the_work_bound_is_refused_at_once():
+    """x^300*y needs 302 expansions of order 301 (hours of exact weights and series): refused
+    before any work, where x^60*y (about the largest in two variables) still runs."""
+    import time
+
+    graph = adcli.parse("x*y")
+    start = time.process_time()
+    with pytest.raises(adcli.AdcliError, match="302 expansions of order 301"):
+        adcli.mixed_partial(graph, {"x": 1.0, "y": 2.0}, "x^300*y")
+    assert time.process_time() - start < 1.0
+    assert adcli.mixed_partial(graph, {"x": 1.0, "y": 2.0}, "x^1*y").derivative == 1.0

@@ -138,6 +138,6 @@ def deriv(
         return
     body = view.mixed_rows(result, digits, taylor) if mixed is not None else view.rows(result, taylor, digits)
     if trace:
-        view.render_trace(result, body, digits, full, fmt, svg)
+        _run(lambda: view.render_trace(result, body, digits, full, fmt, svg))
     else:
         view.show_rows(body)

@@ -936,6 +936,8 @@ def interpolation_weights(powers: tuple[int, ...]) -> list[tuple[tuple[int, ...]
 
 
 MAX_MIXED_DIRECTIONS = 2000
+# Expansions × order²: a bound on the work (and on the exact weights' size), a few seconds at most.
+MAX_MIXED_WORK = 250_000
 
 
 def mixed_partial(graph: Graph, point: Mapping[str, float], powers: Mapping[str, int] | str) -> MixedResult:
@@ -955,10 +957,17 @@ def mixed_partial(graph: Graph, point: Mapping[str, float], powers: Mapping[str,
             raise PointError("a mixed partial needs at least one derivative")
     names = list(powers)
     total = _check_order(sum(powers.values()))
-    if math.comb(total + len(names) - 1, total) > MAX_MIXED_DIRECTIONS:
+    expansions = math.comb(total + len(names) - 1, total)
+    if expansions > MAX_MIXED_DIRECTIONS:
         raise AdcliError(
             f"a mixed partial of order {total} in {counted(len(names), 'variable')} needs more than "
             f"{MAX_MIXED_DIRECTIONS:,} directional expansions"
+        )
+    if expansions * total * total > MAX_MIXED_WORK:  # each expansion costs order² per operation
+        raise AdcliError(
+            f"a mixed partial of order {total} in {counted(len(names), 'variable')} needs {expansions:,} "
+            f"expansions of order {total}, more than adcli takes on (at most {MAX_MIXED_WORK:,} "
+            "expansions × order²; x^60*y is about the largest in two variables)"
         )
     alpha = tuple(powers[name] for name in names)
     weights = interpolation_weights(alpha)
@@ -985,7 +994,8 @@ def mixed_partial(graph: Graph, point: Mapping[str, float], powers: Mapping[str,
     # and the weights mix them: the error scales with Σ|wᵢ·cᵢ|, not with the result.
     magnitude = math.fsum(abs(float(w) * c) for _, c, w in directions) * factorial
     result.interpolation_error = (total + 2) * 2.0**-52 * magnitude
-    if _finite(result.interpolation_error) and _finite(result.derivative) and magnitude > 1000.0 * abs(result.derivative):
+    bound, derivative = result.interpolation_error, result.derivative
+    if _finite(bound) and _finite(derivative) and magnitude > 1000.0 * abs(derivative):
         what = (
             "it is below its rounding error and may be 0"
             if abs(result.derivative) <= result.interpolation_error

@@ -194,7 +194,10 @@ class RowReader:
             text = header.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise PointError(f"{self.source}, line {self.line}: the header is not UTF-8 text") from None
-        self.columns = [name.strip() for name in next(csv.reader([text]))]
+        try:
+            self.columns = [name.strip() for name in next(csv.reader([text]))]
+        except csv.Error as error:  # a field past the csv module's limit of 128 KiB
+            raise PointError(f"{self.source}, line {self.line}: the header cannot be read: {error}") from None
         problem = self._check_names(self.columns, "the header")
         if problem:
             raise PointError(f"{self.source}, line {self.line}: {problem}")

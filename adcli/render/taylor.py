@@ -404,7 +404,9 @@ def trace_section(result: TaylorResult, digits: int | None, full: bool, width: i
         omitted,
     )
     if gap:
-        section.note = f"coefficient columns {head[-1] + 1} to {tail[0] - 1} left out (--full or --json shows them all)"
+        first, last = head[-1] + 1, tail[0] - 1
+        which = f"column {first}" if first == last else f"columns {first} to {last}"
+        section.note = f"coefficient {which} left out (--full or --json shows them all)"
     return section
 
 
