@@ -35,10 +35,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..core import ieee, ops
-from ..core.ops import BY_NAME, CONST, INPUT
+from ..core.ops import BY_NAME
 from ..errors import AdcliError, PointError
 from .primal import active_nodes
-from .rules import rule_graph
+from .rules import inline, rule_graph
 
 if TYPE_CHECKING:
     from ..core.graph import Graph
@@ -546,15 +546,7 @@ def _partials(prog: Program, graph: Graph, node: list[int]) -> Callable[[int, in
         bound = {"a": node[args[0]], "v": node[i]}
         if len(args) > 1:
             bound["b"] = node[args[1]]
-        mapped: list[int] = []
-        for j, rop in enumerate(formula.ops):
-            if rop is INPUT:
-                mapped.append(bound[formula.variables[j]])
-            elif rop is CONST:
-                mapped.append(prog.constant(formula.const_values[j - formula.n_inputs]))
-            else:
-                mapped.append(prog.apply(rop.name, tuple(mapped[a] for a in formula.args[j])))
-        made[key] = r = mapped[formula.output]
+        made[key] = r = inline(formula, bound, prog.constant, lambda rop, a: prog.apply(rop.name, a))
         return r
 
     return partial

@@ -17,7 +17,7 @@ from ..core.ops import BY_NAME, CONST, INPUT, RULE_FUNCTIONS, Op
 from ..lang.builder import GraphBuilder
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
     from ..core.graph import Graph
 
@@ -38,6 +38,22 @@ def _functions() -> dict:
     from ..core.ops import FUNCTIONS
 
     return FUNCTIONS
+
+
+def inline(rule: Graph, bound: dict[str, int], constant: Callable[[float], int], apply: Callable[..., int]) -> int:
+    """A rule graph written into another program: its inputs a, b, v bound to nodes there, its
+    constants made by ``constant(value)``, its operations by ``apply(op, argument nodes)``. The one
+    way the recorded sweep, Taylor mode and the batch engine bring a rule in."""
+    mapped: list[int] = []
+    n_inputs = rule.n_inputs
+    for i, op in enumerate(rule.ops):
+        if op is INPUT:
+            mapped.append(bound[rule.variables[i]])
+        elif op is CONST:
+            mapped.append(constant(rule.const_values[i - n_inputs]))
+        else:
+            mapped.append(apply(op, tuple(mapped[a] for a in rule.args[i])))
+    return mapped[rule.output]
 
 
 def evaluate_rule(name: str, k: int, args: tuple[float, ...], v: float) -> float:
@@ -103,16 +119,7 @@ class Recorder:
 
     def inline(self, rule: Graph, bound: dict[str, int]) -> Node:
         """The rule graph with its inputs a, b, v bound to nodes here; None for the constant 0."""
-        mapped: list[int] = []
-        n_inputs = rule.n_inputs
-        for i, op in enumerate(rule.ops):
-            if op is INPUT:
-                mapped.append(bound[rule.variables[i]])
-            elif op is CONST:
-                mapped.append(self.constant(rule.const_values[i - n_inputs]))
-            else:
-                mapped.append(self.apply(op, tuple(mapped[a] for a in rule.args[i])))
-        out = mapped[rule.output]
+        out = inline(rule, bound, self.constant, self.apply)
         return None if self.values.get(out) == 0.0 else out
 
     def copy(self, graph: Graph) -> list[int]:

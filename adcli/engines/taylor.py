@@ -271,15 +271,9 @@ class _Builder:
             p.factors[i] = tuple(p.values[n] if n >= 0 else 0.0 for n in nodes)
 
     def _inline(self, rule: Graph, bound: dict[str, int]) -> int:
-        mapped: list[int] = []
-        for j, op in enumerate(rule.ops):
-            if op is INPUT:
-                mapped.append(bound[rule.variables[j]])
-            elif op is CONST:
-                mapped.append(self.constant(rule.const_values[j - rule.n_inputs]))
-            else:
-                mapped.append(self.apply(op, tuple(mapped[a] for a in rule.args[j])))
-        return mapped[rule.output]
+        from .rules import inline
+
+        return inline(rule, bound, self.constant, self.apply)
 
     def _straight(self, a: int) -> bool:
         """Whether node a's series is linear in t whatever the point: an input, or c·x, x ± c of one."""
