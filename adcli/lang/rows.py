@@ -153,6 +153,16 @@ class RowReader:
         if self.first_bad is None:
             self.first_bad = error
 
+    def _reject(self, line: int, error: Exception, numbers, values, kept) -> Iterator[Chunk]:
+        """A bad row: skipped and counted (--skip-bad), or the end, after the good rows before it."""
+        reason = "the line is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else str(error)
+        try:
+            self._bad(line, reason)
+        except BadRow:
+            if numbers:
+                yield self._finish(numbers, values, kept)
+            raise
+
     def _check_names(self, names: list[str], where: str) -> str | None:
         """What is wrong with the names a row or header gives, or None."""
         seen = set()
@@ -299,13 +309,7 @@ class RowReader:
                         raise PointError(f"no value for '{name}'")
                     row[name] = constant_value(cell, name)
             except (PointError, UnicodeDecodeError, csv.Error) as error:
-                reason = "the line is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else str(error)
-                try:
-                    self._bad(number, reason)
-                except BadRow:
-                    if numbers:
-                        yield self._finish(numbers, values, kept)
-                    raise
+                yield from self._reject(number, error, numbers, values, kept)
                 continue
             numbers.append(number)
             for name in self.names:
@@ -365,13 +369,7 @@ class RowReader:
                 obj = dict(pairs)
                 row = {name: _json_number(name, obj[name]) for name in self.names}
             except (PointError, UnicodeDecodeError) as error:
-                reason = "the line is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else str(error)
-                try:
-                    self._bad(number, reason)
-                except BadRow:
-                    if numbers:
-                        yield self._finish(numbers, values, kept)
-                    raise
+                yield from self._reject(number, error, numbers, values, kept)
                 continue
             numbers.append(number)
             for name in self.names:
