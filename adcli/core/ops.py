@@ -764,21 +764,24 @@ _SHOWN = {
 }
 
 
+def encloses(text: str) -> bool:
+    """Whether ``text`` is one parenthesised group: ``(a·(b))``, not ``(a)·(b)``."""
+    depth = 0
+    for k, c in enumerate(text):
+        depth += (c == "(") - (c == ")")
+        if depth <= 0:
+            return depth == 0 and k == len(text) - 1
+    return False
+
+
 def _atomic(part: str) -> bool:
     """A name, a number or one call: written into a template without parentheses."""
     import re
 
     if re.fullmatch(r"[\w.]+", part):
         return True
-    match = re.fullmatch(r"[\w]+\((.*)\)", part)
-    if not match:
-        return False
-    depth = 0
-    for c in match.group(1):  # the call's own parentheses close only at the end
-        depth += {"(": 1, ")": -1}.get(c, 0)
-        if depth < 0:
-            return False
-    return depth == 0
+    match = re.fullmatch(r"\w+(\(.*\))", part)
+    return match is not None and encloses(match.group(1))
 
 
 def _is_sum(text: str) -> bool:

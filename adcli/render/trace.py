@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+from ..core.ops import encloses
 from .numbers import human
 
 if TYPE_CHECKING:
@@ -223,15 +224,7 @@ def _is_atomic(rule: str) -> bool:
     if re.fullmatch(r"[\w.²]+(\^[\w.]+)?", rule):
         return True
     match = re.fullmatch(r"(\w+|√)?(\(.*\))", rule)
-    if not match:
-        return False
-    depth = 0
-    group = match.group(2)
-    for k, ch in enumerate(group):
-        depth += (ch == "(") - (ch == ")")
-        if depth == 0 and k < len(group) - 1:
-            return False  # "(a)·(b)": the first group closes early
-    return True
+    return match is not None and encloses(match.group(2))  # not "(a)·(b)"
 
 
 def _conditional(rule: str) -> bool:
