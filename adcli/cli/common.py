@@ -1,8 +1,9 @@
 """What the commands share: reading formulas and points, the error path, the options every
 formula command takes, and shell-completion callbacks that load adcli.cli.completion late.
 
-adcli.cli.commands (the group, grad, eval, ...) and the command modules it loads lazily
-(derivatives, taylor, optimize, batch) import from here; this module imports none of them.
+adcli.cli.commands (the group, grad, eval, ...), batch, and the command modules the group
+loads lazily (derivatives, taylor, optimize) import from here; this module imports none of
+them, and adcli.cli.completion (which imports no command module) only inside a callback.
 """
 
 from __future__ import annotations
