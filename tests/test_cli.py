@@ -179,6 +179,25 @@ def test_unknown_option_names_the_nearest(option, nearest, adcli_run):
     assert re.search(rf"Did you mean [^\n]*{nearest}\b", run.err), run.err
 
 
+def test_help_lists_every_command_in_order_with_its_own_short_help():
+    """The lazily loaded commands are listed with the others, each by the command object its module names."""
+    from importlib import import_module
+
+    from adcli.cli.commands import _LAZY_COMMANDS
+
+    ctx = click.Context(cli)
+    lines = _help([]).split("Commands:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    listed = dict(line.split(None, 1) for line in lines)
+    assert list(listed) == COMMANDS == sorted({*cli.commands, *_LAZY_COMMANDS})
+    assert {"grad", "eval", "functions", "graph", "completion", *_LAZY_COMMANDS} == set(listed)
+    for name, short in listed.items():
+        command = cli.get_command(ctx, name)
+        assert command is not None and command.name == name and command.help is not None
+        assert " ".join(command.help.split()).startswith(short.removesuffix("..."))
+        if name in _LAZY_COMMANDS:
+            assert command is import_module(f"adcli.cli.{_LAZY_COMMANDS[name]}").COMMANDS[name]
+
+
 # Start-up: a one-line gradient imports only what it uses.
 
 _PROBE = """
@@ -203,6 +222,14 @@ def test_json_gradient_loads_no_renderer_parser_generator_or_completion():
     loaded = _modules_loaded_by_a_json_gradient()
     unwanted = {"rich", "lark", "difflib", "adcli.cli.completion", "click.shell_completion"}
     assert not {m for m in loaded if m in unwanted or m.split(".")[0] in {"rich", "lark"}}
+
+
+def test_json_gradient_loads_none_of_the_lazily_loaded_command_modules():
+    from adcli.cli.commands import _LAZY_COMMANDS
+
+    loaded = _modules_loaded_by_a_json_gradient()
+    assert {"adcli.cli.commands", "adcli.cli.common", "adcli.cli.batch"} <= loaded
+    assert not loaded & {f"adcli.cli.{module}" for module in _LAZY_COMMANDS.values()}
 
 
 def test_json_gradient_loads_no_module_that_click_does_not_load_and_adcli_can_do_without():

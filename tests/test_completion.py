@@ -342,7 +342,7 @@ def test_committed_script_matches_the_cli(shell, adcli_run):
     committed = (COMPLETIONS / FILES[shell]).read_text(encoding="utf-8")
     printed = adcli_run("completion", shell)
     assert printed.code == 0, printed.err
-    assert committed == printed.out == script(shell), (
+    assert committed == printed.out == script(shell, cli), (
         f"completions/{FILES[shell]} is out of date: run `python -m adcli.cli.completion` at the top of the repository"
     )
 
@@ -352,23 +352,23 @@ def test_script_comes_from_clicks_protocol(shell, adcli_run):
     """_ADCLI_COMPLETE=<shell>_source is click's way to ask for the script; it is the same text."""
     run = adcli_run(env={"_ADCLI_COMPLETE": f"{shell}_source"})
     assert run.code == 0, run.err
-    assert run.out == script(shell)
+    assert run.out == script(shell, cli)
     assert "_ADCLI_COMPLETE" in run.out
 
 
 def test_regenerating_is_deterministic_and_check_finds_drift(tmp_path, capsys):
-    assert main([str(tmp_path)]) == 0
+    assert main(cli, [str(tmp_path)]) == 0
     first = {name: (tmp_path / name).read_bytes() for name in FILES.values()}
-    assert main([str(tmp_path)]) == 0
+    assert main(cli, [str(tmp_path)]) == 0
     assert {name: (tmp_path / name).read_bytes() for name in FILES.values()} == first
-    assert main(["--check", str(tmp_path)]) == 0
-    assert main(["--check", str(COMPLETIONS)]) == 0
+    assert main(cli, ["--check", str(tmp_path)]) == 0
+    assert main(cli, ["--check", str(COMPLETIONS)]) == 0
 
     (tmp_path / "_adcli").write_text(first["_adcli"].decode() + "# edited\n")
     capsys.readouterr()
-    assert main(["--check", str(tmp_path)]) == 1
+    assert main(cli, ["--check", str(tmp_path)]) == 1
     assert "_adcli" in capsys.readouterr().err
-    assert main(["--check", str(tmp_path / "missing")]) == 1
+    assert main(cli, ["--check", str(tmp_path / "missing")]) == 1
 
 
 def test_every_shell_has_a_script():

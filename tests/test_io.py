@@ -17,7 +17,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from adcli.cli import cli, commands
+from adcli.cli import cli, commands, common
 from adcli.errors import AdcliError
 from adcli.lang.parser import MAX_FORMULA_CHARS
 
@@ -49,7 +49,7 @@ def test_an_endless_standard_input_is_refused_at_the_limit(monkeypatch):
     stream = Endless()
     monkeypatch.setattr(sys, "stdin", stream)
     with pytest.raises(AdcliError, match=f"longer than {MAX_FORMULA_CHARS:,} characters") as caught:
-        commands.read_formula("-")
+        common.read_formula("-")
     assert caught.value.exit_code == 2
     assert max(stream.sizes) <= 1 << 20  # bounded pieces
     assert sum(stream.sizes) == MAX_FORMULA_CHARS + 1  # one character past the limit, and not one more
@@ -58,9 +58,9 @@ def test_an_endless_standard_input_is_refused_at_the_limit(monkeypatch):
 def test_a_formula_at_the_limit_is_read_whole(monkeypatch, tmp_path):
     path = tmp_path / "f.txt"
     path.write_text("x" * 3_000_001)  # several pieces
-    assert commands.read_formula(f"@{path}") == "x" * 3_000_001
+    assert common.read_formula(f"@{path}") == "x" * 3_000_001
     monkeypatch.setattr(sys, "stdin", io.StringIO("x+1"))
-    assert commands.read_formula("-") == "x+1"
+    assert common.read_formula("-") == "x+1"
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import AdcliError, PointError
+from .common import _run, _split_names, read_formula, read_point
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -89,8 +90,6 @@ def answer(
     gradient: bool = True,
 ) -> None:
     """Check the options, then run the batch; errors leave as one message and the exit code."""
-    from .commands import _run
-
     _refuse(options, refused)
     _run(lambda: run(expr, at, options, mode, wrt, gradient))
 
@@ -142,7 +141,6 @@ def run(
     from ..engines.batch import compile_batch
     from ..engines.batch import run as run_chunk
     from ..render.rows import WRITERS
-    from .commands import _split_names
 
     graph, fixed, keep = _prepare(expr, at, options, "grad" if gradient else "eval", ("value", "gradient"))
     program = compile_batch(graph, _split_names(wrt) if gradient else (), mode, gradient)
@@ -162,7 +160,6 @@ def run(
 def _prepare(expr: str, at: tuple[str, ...], options: dict[str, Any], command: str, keys: tuple[str, ...]):
     """The graph, the variables --at fixes, and the columns to keep, each checked."""
     from ..lang.parser import parse
-    from .commands import read_formula, read_point
 
     graph = parse(read_formula(expr))
     if command in ("grad", "eval", "hessian"):
@@ -253,8 +250,6 @@ def answer_derivatives(
     command: str, expr: str, at: tuple[str, ...], options: dict[str, Any], refused: dict[str, Any], **params: Any
 ) -> None:
     """jacobian, jvp, hessian with --points: check the options, then run the batch."""
-    from .commands import _run
-
     _refuse(options, refused)
     _run(lambda: run_derivatives(command, expr, at, options, **params))
 
@@ -263,7 +258,6 @@ def run_derivatives(command: str, expr: str, at: tuple[str, ...], options: dict[
     """A Jacobian, J·v, Hessian or H·d per row, laid out as the one-point --json (see _layout)."""
     from ..engines import batch_derivatives as engine
     from ..render import rows as render
-    from .commands import _split_names, read_point
 
     hvp = command == "hessian" and bool(params.get("direction"))
     keys = {"jacobian": ("value", "jacobian"), "jvp": ("value", "jvp")}.get(

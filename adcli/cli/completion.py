@@ -476,15 +476,16 @@ def register() -> None:
         add_completion_class(cls, name)
 
 
-def script(shell: str) -> str:
-    """The completion script for one shell, as ``adcli completion SHELL`` prints it."""
-    from .commands import cli
+def script(shell: str, command: click.Command) -> str:
+    """The completion script for one shell and the root ``command``, as ``adcli completion SHELL`` prints it.
 
-    comp = SHELLS[shell](cli, {}, PROG_NAME, COMPLETE_VAR)
+    The command is given, not imported: adcli.cli.commands imports this module, never the reverse.
+    """
+    comp = SHELLS[shell](command, {}, PROG_NAME, COMPLETE_VAR)
     return comp.source()
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(command: click.Command, argv: list[str] | None = None) -> int:
     """python -m adcli.cli.completion [--check] [DIR]: (re)write or compare completions/*."""
     args = sys.argv[1:] if argv is None else argv
     check = "--check" in args
@@ -496,7 +497,7 @@ def main(argv: list[str] | None = None) -> int:
     stale = []
     for shell, filename in FILES.items():
         path = directory / filename
-        text = script(shell)
+        text = script(shell, command)
         if check:
             try:
                 current = path.read_text(encoding="utf-8")
@@ -515,4 +516,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from adcli.cli.commands import cli
+
+    sys.exit(main(cli))

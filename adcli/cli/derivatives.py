@@ -11,14 +11,13 @@ import sys
 import click
 
 from . import batch
-from .commands import (
+from .common import (
     _DIGITS,
     FormulaCommand,
     _completer,
     _formula_and_point,
     _run,
     _split_names,
-    cli,
     read_formula,
     read_point,
 )
@@ -62,7 +61,7 @@ Examples:
 """
 
 
-@cli.command(cls=FormulaCommand, epilog=_EPILOG_JACOBIAN)
+@click.command(cls=FormulaCommand, epilog=_EPILOG_JACOBIAN)
 @_formula_and_point
 @click.option(
     "--mode",
@@ -110,7 +109,7 @@ Examples:
 """
 
 
-@cli.command(cls=FormulaCommand, epilog=_EPILOG_HESSIAN)
+@click.command(cls=FormulaCommand, epilog=_EPILOG_HESSIAN)
 @_formula_and_point
 @_WRT
 @click.option(
@@ -199,7 +198,7 @@ def _directional(result, as_json: bool, trace: bool, digits: int | None) -> None
     render_directional(result, digits)
 
 
-@cli.command(cls=FormulaCommand, epilog=_EPILOG_JVP)
+@click.command(cls=FormulaCommand, epilog=_EPILOG_JVP)
 @_formula_and_point
 @click.option(
     "--dir",
@@ -244,7 +243,7 @@ def _weights(text: str) -> list[float]:
     return [constant_value(part, f"weight {k + 1}") for k, part in enumerate(parts)]
 
 
-@cli.command(cls=FormulaCommand, epilog=_EPILOG_VJP)
+@click.command(cls=FormulaCommand, epilog=_EPILOG_VJP)
 @_formula_and_point
 @click.option("--seed", "seed", metavar="WEIGHTS", required=True, help="One weight per output, in order (1,-2,3).")
 @_trace_option("adjoint")
@@ -266,7 +265,7 @@ Examples:
 """
 
 
-@cli.command(cls=FormulaCommand, epilog=_EPILOG_CHECK)
+@click.command(cls=FormulaCommand, epilog=_EPILOG_CHECK)
 @_formula_and_point
 @click.option(
     "--against",
@@ -308,3 +307,7 @@ def check(
         render_check(result, digits)
     if not result.agree:
         click.get_current_context().exit(1)
+
+
+COMMANDS: dict[str, click.Command] = {"check": check, "hessian": hessian, "jacobian": jacobian, "jvp": jvp, "vjp": vjp}
+"""This module's commands by name, for the lazy group of adcli.cli.commands."""

@@ -14,7 +14,7 @@ import click
 
 from ..errors import AdcliError, EvaluationError, PointError
 from ..lang.point import input_values
-from .commands import _DIGITS, FormulaCommand, _completer, _run, _split_names, cli, read_formula, read_point
+from .common import _DIGITS, FormulaCommand, _completer, _run, _split_names, read_formula, read_point
 
 _METHODS = ("gd", "momentum", "adam", "bfgs", "lbfgs", "newton", "trust")
 
@@ -156,7 +156,7 @@ Examples:
 """
 
 
-@cli.command(cls=FormulaCommand, epilog=_EPILOG_MINIMIZE)
+@click.command(cls=FormulaCommand, epilog=_EPILOG_MINIMIZE)
 @click.argument("expr", shell_complete=_completer("complete_formula"))
 @click.option(
     "--from",
@@ -297,7 +297,7 @@ Examples:
 """
 
 
-@cli.command(cls=FormulaCommand, epilog=_EPILOG_FIT)
+@click.command(cls=FormulaCommand, epilog=_EPILOG_FIT)
 @click.argument("model", shell_complete=_completer("complete_formula"))
 @click.option(
     "--data",
@@ -464,3 +464,7 @@ def _plot_fit(path, graph, objective, outcome, columns, tcol, inputs) -> None:
 
         data = (name, columns[name], y, curve)
     plot_fit(path, outcome, data)
+
+
+COMMANDS: dict[str, click.Command] = {"fit": fit, "minimize": minimize}
+"""This module's commands by name, for the lazy group of adcli.cli.commands."""

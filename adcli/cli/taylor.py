@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from .commands import (
+from .common import (
     _DIGITS,
     _TRACE_OPTIONS,
     FormulaCommand,
@@ -20,7 +20,6 @@ from .commands import (
     _formula_and_point,
     _run,
     _trace_view,
-    cli,
     read_formula,
     read_point,
 )
@@ -37,7 +36,7 @@ Examples:
 """
 
 
-@cli.command("deriv", cls=FormulaCommand, epilog=_EPILOG_DERIV)
+@click.command("deriv", cls=FormulaCommand, epilog=_EPILOG_DERIV)
 @_formula_and_point
 @click.option(
     "--wrt",
@@ -141,3 +140,7 @@ def deriv(
         _run(lambda: view.render_trace(result, body, digits, full, fmt, svg))
     else:
         view.show_rows(body)
+
+
+COMMANDS: dict[str, click.Command] = {"deriv": deriv}
+"""This module's commands by name, for the lazy group of adcli.cli.commands."""
