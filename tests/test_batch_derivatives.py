@@ -35,20 +35,12 @@ def _point(graph, columns, r):
     return {name: float(columns[name][r]) for name in graph.variables}
 
 
-# Where a second derivative is (near) subnormal, one rule's scalar fast form and its formula,
-# which the batch engine runs, round apart: ∂divsq/∂b is -2·(v/b) at one point and (-2·v)/b
-# here, the same double unless v/b falls below the normal range. One ulp of leeway there.
-_TINY = 4 * 2.2250738585072014e-308
-
-
 def _exact(got: float, want: float) -> bool:
-    if same_bits(got, want):
-        return True
-    return math.isfinite(want) and abs(want) < _TINY and _ulps(got, want) <= 1
+    return same_bits(got, want)
 
 
 def _agree(got: float, want: float, exact: bool, ulps: int, where) -> None:
-    """Bit for bit when ``exact`` (save the subnormal leeway) or where either is not finite; else within ``ulps``."""
+    """Bit for bit when ``exact`` or where either is not finite; else within ``ulps``."""
     if exact or not (math.isfinite(got) and math.isfinite(want)):
         assert _exact(got, want), (where, got, want)
     else:

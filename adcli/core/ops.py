@@ -641,7 +641,7 @@ RULE_OPERATIONS: tuple[Op, ...] = (
         "divsq",
         _over_square_value,
         (lambda a, b, v: over_square(1.0, b, ieee.div(1.0, b)), lambda a, b, v: -2.0 * ieee.div(v, b)),
-        ("divsq(1, b)", "-2*v/b"),
+        ("divsq(1, b)", "-2*(v/b)"),  # v/b first, as the fast form: -2·v may overflow
         "a/b², without rounding a/b first (the slope of a/b in b)",
     ),
     _b(
