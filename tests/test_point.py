@@ -127,3 +127,15 @@ def test_a_constant_expression_is_worth_what_the_primal_engine_makes_of_it():
         expected = sweep(graph, [])[graph.output]
         got = constant_value(text)
         assert got == expected or (got != got and expected != expected), text
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("", "--dir is empty: give values as name=value, e.g. --dir x=3,y=2"), ("x=1,x=2", "--dir gives 'x' twice"),
+     ("x=", "--dir x= has no value"), ("x=1;y=2", "--dir 'x=1;y=2': separate name=value pairs with commas")],
+)  # fmt: skip
+def test_messages_name_the_option_the_pairs_came_from(text, message):
+    """A direction's pairs are read as a point's; the message names --dir, not --at."""
+    with pytest.raises(adcli.PointError) as caught:
+        adcli.parse_point(text, "--dir")
+    assert str(caught.value) == message

@@ -268,9 +268,9 @@ def run_derivatives(command: str, expr: str, at: tuple[str, ...], options: dict[
     if command == "jacobian":
         program = engine.compile_jacobian(graph, wrt, params["mode"])
     elif command == "jvp":
-        program = engine.compile_jvp(graph, read_point(params["direction"]))
+        program = engine.compile_jvp(graph, read_point(params["direction"], "--dir"))
     else:
-        program = engine.compile_hessian(graph, wrt, read_point(params["direction"]) if hvp else None)
+        program = engine.compile_hessian(graph, wrt, read_point(params["direction"], "--dir") if hvp else None)
     blocks, shape, index = _layout(command if not hvp else "hvp", len(graph.outputs), program.wrt)
     fmt = options["output_format"] or "jsonl"
 

@@ -69,10 +69,11 @@ def _read_file(path: str, what: str) -> str:
         raise AdcliError(f"cannot read the {what} file '{path}': {reason}") from None
 
 
-def read_point(specs: tuple[str, ...]):
+def read_point(specs: tuple[str, ...], option: str = "--at"):
+    """The point of one option's arguments (``--at`` unless named), @FILE read."""
     from ..lang.point import parse_point
 
-    return parse_point(_read_file(s[1:], "point") if s.startswith("@") else s for s in specs)
+    return parse_point((_read_file(s[1:], "point") if s.startswith("@") else s for s in specs), option)
 
 
 def _split_names(texts: tuple[str, ...]) -> list[str] | None:

@@ -152,7 +152,7 @@ def hessian(
         graph = _graph(expr)
         point = read_point(at)
         if direction:
-            return derivatives.hvp(graph, point, read_point(direction), _wrt(wrt))
+            return derivatives.hvp(graph, point, read_point(direction, "--dir"), _wrt(wrt))
         return derivatives.hessian(graph, point, _wrt(wrt))
 
     result = _run(work)
@@ -223,7 +223,7 @@ def jvp(
         return batch.answer_derivatives("jvp", expr, at, options, refused, direction=direction)
     from ..engines.derivatives import jvp as compute
 
-    result = _run(lambda: compute(_graph(expr), read_point(at), read_point(direction), record=trace))
+    result = _run(lambda: compute(_graph(expr), read_point(at), read_point(direction, "--dir"), record=trace))
     _directional(result, as_json, trace, digits)
 
 

@@ -210,7 +210,7 @@ def minimize(expr: str, start, at, wrt, bounds, method, lr, steps, tol, trace, e
 
         graph = parse(read_formula(expr))
         graph.require_one_output("minimize")
-        first = read_point(start)
+        first = read_point(start, "--from")
         fixed = read_point(at)
         names = _split_names(wrt)
         both = [n for n in first if n in fixed]
@@ -366,7 +366,7 @@ def fit(model, data, input_format, params, target, loss, batch, epochs, seed, me
 
         graph = parse(read_formula(model))
         graph.require_one_output("fit")
-        start = read_point(params)
+        start = read_point(params, "--params")
         for name in start:
             if name not in graph.variables:
                 raise PointError("--params " + graph._unknown_message(name))

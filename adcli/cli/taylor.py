@@ -118,7 +118,7 @@ def deriv(
                     f"--order {order} does not match --mixed {mixed!r}, of order {sum(powers.values())}"
                 )
             return engine.mixed_partial(graph, point, powers)
-        dvec = None if direction is None else read_point((direction,))
+        dvec = None if direction is None else read_point((direction,), "--dir")
         if wrt is None and dvec is None and graph.n_inputs != 1:
             listing = ", ".join(graph.variables) or "none"
             raise click.UsageError(f"name the variable with --wrt or a direction with --dir (the variables: {listing})")

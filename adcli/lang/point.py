@@ -43,8 +43,10 @@ def _plain_float(text: str) -> float | None:
     return None
 
 
-def parse_point(specs: Iterable[str] | str) -> dict[str, float]:
+def parse_point(specs: Iterable[str] | str, option: str = "--at") -> dict[str, float]:
     """Merge ``--at`` arguments into one point; a name given twice is an error.
+
+    ``option`` is how messages name what the pairs came from (``--dir``, ``--from``).
 
     ``specs`` is one such text or several; each holds ``name=value`` pairs or a JSON object.
     """
@@ -56,10 +58,10 @@ def parse_point(specs: Iterable[str] | str) -> dict[str, float]:
     for spec in specs:
         if not isinstance(spec, str):
             raise ArgumentError(f"parse_point takes texts such as 'x=3,y=2', not {kind_of(spec)}")
-        pairs = _json_pairs(spec) if spec.lstrip().startswith("{") else _text_pairs(spec)
+        pairs = _json_pairs(spec) if spec.lstrip().startswith("{") else _text_pairs(spec, option)
         for name, value in pairs:
             if name in point:
-                raise PointError(f"the point gives '{name}' twice")
+                raise PointError(f"{option} gives '{name}' twice")
             point[name] = value
     return point
 
@@ -71,7 +73,7 @@ def _uncommented(text: str) -> str:
     return "\n".join(line.partition("#")[0] for line in text.split("\n"))
 
 
-def _split(text: str) -> list[str]:
+def _split(text: str, option: str = "--at") -> list[str]:
     """Split at commas and newlines that are outside parentheses (comments left out)."""
     text = _uncommented(text)
     pieces, depth, start = [], 0, 0
@@ -84,29 +86,31 @@ def _split(text: str) -> list[str]:
             pieces.append(text[start:i])
             start = i + 1
     if depth != 0:
-        raise PointError(f"--at '{text.strip()}': unbalanced parentheses")
+        raise PointError(f"{option} '{text.strip()}': unbalanced parentheses")
     pieces.append(text[start:])
     return [p.strip() for p in pieces if p.strip()]
 
 
-def _text_pairs(text: str) -> list[tuple[str, float]]:
-    pieces = _split(text)
+def _text_pairs(text: str, option: str = "--at") -> list[tuple[str, float]]:
+    pieces = _split(text, option)
     if not pieces:
-        raise PointError("--at is empty: give values as name=value, e.g. --at x=3,y=2")
+        raise PointError(f"{option} is empty: give values as name=value, e.g. {option} x=3,y=2")
     pairs = []
     for piece in pieces:
         name, sep, value = piece.partition("=")
         name = name.strip()
         if not sep:
             hint = f": write {piece.replace(':', '=', 1)}" if ":" in piece else " (e.g. x=3)"
-            raise PointError(f"--at '{piece}' is not name=value{hint}")
+            raise PointError(f"{option} '{piece}' is not name=value{hint}")
         if ";" in value or ("=" in value and re.search(_NEXT_PAIR, value)):  # x=1;y=2, x=1 y=2
-            raise PointError(f"--at '{piece}': separate name=value pairs with commas")
+            raise PointError(f"{option} '{piece}': separate name=value pairs with commas")
         if "=" in value:  # x==3 is no missing comma
             fix = f": write {name}={value.lstrip('= ')}" if value.lstrip().startswith("=") else ""
-            raise PointError(f"--at '{piece}' has more than one '='{fix}")
+            raise PointError(f"{option} '{piece}' has more than one '='{fix}")
         if not is_name(name):
-            raise PointError(f"--at '{piece}': '{name}' is not a variable name")
+            raise PointError(f"{option} '{piece}': '{name}' is not a variable name")
+        if not value.strip():
+            raise PointError(f"{option} {name}= has no value")
         pairs.append((name, constant_value(value.strip(), name)))
     return pairs
 
@@ -181,7 +185,7 @@ def constant_value(text: str, name: str = "value") -> float:
     if (number := _plain_float(text)) is not None:
         return number
     if not text:
-        raise PointError(f"--at {name}= has no value")
+        raise PointError(f"'{name}' has no value")
     from .parser import parse
 
     try:
