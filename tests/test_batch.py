@@ -361,3 +361,41 @@ def test_keep_completes_the_columns_that_are_not_variables(tmp_path):
     args = ["grad", "x*y", "--points", str(points), "--keep"]
     assert [item.value for item in complete.get_completions(args, "")] == ["id", "label"]
     assert [item.value for item in complete.get_completions(args, "id,")] == ["id,label"]
+
+
+def test_kept_json_values_pass_through_as_the_line_wrote_them():
+    """A kept column is the line's own JSON: an object stays an object, numbers keep their
+    spelling (a long integer, 2.50, 1.5e400), whether orjson or the careful path read the chunk."""
+    lines = [
+        '{"id":{"b":1,"a":[2.50,true,null]},"x":1,"y":2}',
+        '{"id":12345678901234567890123,"x":1,"y":2}',
+        '{"id":1.5e400,"x":1,"y":2}',
+        '{"id":"p4","x":1,"y":2}',
+    ]
+    for rows in (lines, lines[3:]):  # the first chunk goes the careful way, the second orjson's
+        result = _run(["grad", "x*y", "--points", "-", "--keep", "id"], "\n".join(rows) + "\n")
+        assert result.exit_code == 0, result.output
+        ids = [line[len('{"id":') : line.index(',"value"')] for line in result.stdout.splitlines()]
+        assert ids == [row[len('{"id":') : row.index(',"x"')] for row in rows]
+
+
+def test_json_minus_zero_reads_as_float_reads_it_on_every_path():
+    """-0 in JSON is -0.0, as float("-0") and a CSV -0 are (orjson's integer 0 would lose the sign)."""
+    for text in ('{"x":-0,"y":2}\n', '{"x":-0,"y":2}\n{"x":{"a":1},"y":2}\n'):
+        result = _run(["eval", "x*y", "--points", "-", "--skip-bad"], text)
+        assert result.stdout.splitlines()[0] == '{"value":-0.0}', result.output
+
+
+def test_out_may_not_be_the_points_file_and_dash_is_standard_output(tmp_path):
+    points = tmp_path / "p.csv"
+    points.write_text("x,y\n1,2\n")
+    refused = _run(["grad", "x*y", "--points", str(points), "--out", str(points)])
+    assert refused.exit_code == 2 and "is the points file itself" in refused.output
+    assert points.read_text() == "x,y\n1,2\n"  # untouched
+    piped = _run(["grad", "x*y", "--points", str(points), "--out", "-"])
+    assert piped.exit_code == 0 and piped.stdout == '{"value":2.0,"gradient":{"x":2.0,"y":1.0}}\n'
+
+
+def test_keep_may_not_name_a_column_twice():
+    result = _run(["grad", "x*y", "--points", "-", "--keep", "id,id"], "id,x,y\na,1,2\n")
+    assert result.exit_code == 2 and "--keep names 'id' twice" in result.output

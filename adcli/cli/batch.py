@@ -57,7 +57,12 @@ _BATCH_OPTIONS = (  # listed in --help in this order
         type=click.Choice(["jsonl", "csv", "npy"]),
         help="With --points: JSON Lines (default), CSV, or a .npy array (needs --out).",
     ),
-    click.option("--out", metavar="FILE", type=click.Path(dir_okay=False), help="With --points: write to FILE."),
+    click.option(
+        "--out",
+        metavar="FILE",
+        type=click.Path(dir_okay=False),
+        help="With --points: write to FILE ('-': standard output).",
+    ),
     click.option("--skip-bad", is_flag=True, help="With --points: skip rows that cannot be read, and count them."),
 )
 
@@ -100,7 +105,7 @@ def _refuse(options: dict[str, Any], refused: dict[str, Any]) -> None:
         if given:
             raise click.UsageError(f"{flag} does not go with --points: each row gets one line of output")
     fmt = options["output_format"] or "jsonl"
-    if fmt == "npy" and not options["out"]:
+    if fmt == "npy" and options["out"] in (None, "-"):
         raise click.UsageError("--output npy needs --out FILE: a .npy file is written in place, not piped")
 
 
@@ -110,6 +115,9 @@ def _names(text: str | None, what: str) -> list[str]:
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
         raise AdcliError(f"{what} needs at least one name")
+    twice = next((name for k, name in enumerate(names) if name in names[:k]), None)
+    if twice is not None:
+        raise AdcliError(f"{what} names '{twice}' twice")
     return names
 
 
@@ -210,7 +218,10 @@ def _stream(
     except OSError as error:
         raise AdcliError(f"cannot read the points file '{path}': {error.strerror or error}") from None
     size = None if path == "-" else os.fstat(stream.fileno()).st_size
-    out_path = options["out"]
+    out_path = None if options["out"] == "-" else options["out"]  # "-": standard output, as for --points
+    if out_path and path != "-" and os.path.exists(out_path) and os.path.samefile(path, out_path):
+        stream.close()  # opening the output would empty the input before a row is read
+        raise AdcliError(f"--out '{out_path}' is the points file itself: write the results to another file")
     try:
         sink = open(out_path, "wb") if out_path else sys.stdout.buffer  # noqa: SIM115
     except OSError as error:

@@ -54,6 +54,8 @@ _PIECE = 1 << 17  # bytes of CSV given to orjson at a time (measured best): text
 _BLOCK = 1 << 25  # bytes of CSV read at most at a time, however long the first row is
 # JSON's integer -0, which orjson reads as the integer 0 where float() gives -0.0 ("-01" is no JSON).
 _NEGATIVE_ZERO = re.compile(rb"-0(?![.eE])")
+# Kept JSON values orjson gives back as the line spelt them; others go the careful way (json_text).
+_KEPT_AS_WRITTEN = {str, int, bool, type(None)}
 
 
 def json_rows(block: bytes, width: int) -> np.ndarray | None:
@@ -328,8 +330,8 @@ class RowReader:
         yield from self._chunks(self._jsonl_fast, self._jsonl_slow)
 
     def _jsonl_fast(self, lines: list[bytes], start: int) -> Chunk | None:
-        if any(b"\\" in line for line in lines):  # an escape: the count of quotes below would not hold
-            return None
+        if any(b"\\" in line or _NEGATIVE_ZERO.search(line) for line in lines):
+            return None  # an escape (the count of quotes below would not hold), or -0 (orjson's 0)
         try:
             objects = list(map(self._loads, lines))
         except ValueError:
@@ -347,6 +349,8 @@ class RowReader:
         kept = {}
         for name in self.keep:
             kept[name] = [o[name] for o in objects]
+            if not set(map(type, kept[name])) <= _KEPT_AS_WRITTEN:  # a float, an object: spelt as the line has it
+                return None
             strings += sum(type(v) is str for v in kept[name])
         # A key given twice would vanish in the parse; each key and string has exactly two quotes.
         if sum(line.count(b'"') for line in lines) != 2 * (len(objects) * len(expected) + strings):
@@ -388,11 +392,31 @@ class _Pairs(list):
     """A JSON object's (key, value) pairs in order, told apart from a JSON array."""
 
 
+class _Number(str):
+    """A JSON number as the line spells it: read as float() reads it (-0 is -0.0, a long integer
+    rounds once), and passed through a kept column as it was written."""
+
+
+def json_text(value: Any) -> bytes:
+    """A kept JSON value written back as the line had it: numbers as spelt, objects as objects."""
+    if isinstance(value, _Number):
+        return value.encode()
+    if isinstance(value, _Pairs):
+        return b"{" + b",".join(orjson.dumps(k) + b":" + json_text(v) for k, v in value) + b"}"
+    if isinstance(value, list):
+        return b"[" + b",".join(map(json_text, value)) + b"]"
+    return orjson.dumps(value)  # a string, true, false or null
+
+
 def _json_object(text: str) -> list[tuple[str, Any]]:
     try:
-        obj = json.loads(text, object_pairs_hook=_Pairs, parse_constant=_reject_constant)
+        obj = json.loads(
+            text, object_pairs_hook=_Pairs, parse_constant=_reject_constant, parse_float=_Number, parse_int=_Number
+        )
     except ValueError as error:
         raise PointError(f"not valid JSON: {error}") from None
+    except RecursionError:
+        raise PointError("the JSON is nested too deeply") from None
     if not isinstance(obj, _Pairs):
         raise PointError('each line must be a JSON object such as {"x": 3, "y": 2}')
     return obj
@@ -400,11 +424,8 @@ def _json_object(text: str) -> list[tuple[str, Any]]:
 
 def _json_number(name: str, value: Any) -> float:
     """A JSON value by the rules of a JSON point: a number, or a string holding one ("pi/4", "NaN")."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+    if isinstance(value, _Number):
+        return float(value)  # 1e400 and a long integer past the doubles are ±inf, as float() reads them
+    if not isinstance(value, str):
         raise PointError(f"the value of '{name}' must be a number or a string holding one, not {_json_kind(value)}")
-    if isinstance(value, str):
-        return _SPECIAL[value] if value in _SPECIAL else constant_value(value, name)
-    try:
-        return float(value)
-    except OverflowError:  # an integer too large for a double, as 1e400 is
-        return float("inf") if value > 0 else float("-inf")
+    return _SPECIAL[value] if value in _SPECIAL else constant_value(value, name)

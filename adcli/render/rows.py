@@ -16,6 +16,8 @@ from typing import Any, BinaryIO, Protocol
 import numpy as np
 import orjson
 
+from ..lang.rows import json_text
+
 _SUB = 1024  # rows joined at a time: the list of pieces stays in the cache
 _NUMPY = orjson.OPT_SERIALIZE_NUMPY
 _JSON_WORDS = {"nan": b'"NaN"', "inf": b'"Infinity"', "-inf": b'"-Infinity"'}
@@ -70,7 +72,7 @@ class JsonLinesWriter:
             if not self.keep:
                 self.out.write(self._numbers_only(part))
                 continue
-            kept_texts = [list(map(orjson.dumps, kept[name][s : s + _SUB])) for name in self.keep]
+            kept_texts = [list(map(json_text, kept[name][s : s + _SUB])) for name in self.keep]
             self.out.write(_interleave(self.pieces, kept_texts + _texts(part, _JSON_WORDS), len(part)))
 
     def _numbers_only(self, part: np.ndarray) -> bytes:
@@ -99,7 +101,7 @@ def _csv_field(text: str) -> bytes:
 def _csv_kept(value: Any) -> bytes:
     if isinstance(value, str):
         return _csv_field(value)
-    return _csv_field(orjson.dumps(value).decode())
+    return _csv_field(json_text(value).decode())
 
 
 class CsvWriter:
@@ -274,7 +276,7 @@ class BlocksJsonLines:
     def write(self, numbers: np.ndarray, kept: dict[str, list[Any]]) -> None:
         for s in range(0, len(numbers), _SUB):
             part = numbers[s : s + _SUB]
-            kept_texts = [list(map(orjson.dumps, kept[name][s : s + _SUB])) for name in self.keep]
+            kept_texts = [list(map(json_text, kept[name][s : s + _SUB])) for name in self.keep]
             slots = _block_slots(self.blocks, part, _JSON_WORDS)
             self.out.write(_interleave(self.pieces, kept_texts + slots, len(part)))
 
