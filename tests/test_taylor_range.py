@@ -5,6 +5,7 @@ in exact rationals or mpmath at high precision."""
 from __future__ import annotations
 
 import math
+import re
 from fractions import Fraction
 
 import pytest
@@ -140,3 +141,19 @@ def test_a_mixed_partial_past_the_work_bound_is_refused_at_once():
         adcli.mixed_partial(graph, {"x": 1.0, "y": 2.0}, "x^300*y")
     assert time.process_time() - start < 1.0
     assert adcli.mixed_partial(graph, {"x": 1.0, "y": 2.0}, "x^1*y").derivative == 1.0
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda g, p: adcli.mixed_partial(g, p, {"x": 1.5}), "the power of 'x' must be a whole number ≥ 0, not 1.5"),
+        (lambda g, p: adcli.mixed_partial(g, p, None), 'a monomial such as "x^2*y"'),
+        (lambda g, p: adcli.derivatives(g, p, 2), "the formula has 2 variables: give one"),
+        (lambda g, p: adcli.derivatives(g, p, 2.5, wrt="x"), "the order must be a whole number"),
+        (lambda g, p: adcli.derivatives(g, p, 2, wrt="x", direction={"x": 1}), "not both"),
+    ],
+)
+def test_the_taylor_api_refuses_arguments_it_does_not_take(call, message):
+    """ArgumentError, as the README promises for the Python API (x^1.5 was read as ∂/∂x)."""
+    with pytest.raises(adcli.ArgumentError, match=re.escape(message)):
+        call(adcli.parse("x^2*y^3"), {"x": 1.0, "y": 2.0})

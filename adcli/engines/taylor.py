@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 
 from ..core import ieee
 from ..core.ops import BY_NAME, CONST, INPUT, Op
-from ..errors import AdcliError, PointError, counted
+from ..errors import AdcliError, ArgumentError, PointError, counted, kind_of
 from ..lang.point import input_values
 from . import primal
 from .gradient import _at_kink, _finite, _where, _word, unused_warnings
@@ -653,7 +653,7 @@ def scaled(c: float, k: int, shift: int = 0) -> float:
 
 def _check_order(order: int) -> int:
     if isinstance(order, bool) or not isinstance(order, int) or not 0 <= order <= MAX_ORDER:
-        raise AdcliError(f"the order must be a whole number from 0 to {MAX_ORDER}, not {order!r}")
+        raise ArgumentError(f"the order must be a whole number from 0 to {MAX_ORDER}, not {order!r}")
     return order
 
 
@@ -675,8 +675,13 @@ def expand(
     if (wrt is None) == (direction is None):
         if wrt is None and direction is None and graph.n_inputs == 1:
             wrt = graph.variables[0]
+        elif wrt is None:
+            raise ArgumentError(
+                f"the formula has {counted(graph.n_inputs, 'variable')}: "
+                "give one to differentiate by (wrt) or a direction"
+            )
         else:
-            raise PointError("give one variable to differentiate by (wrt) or one direction, not both")
+            raise ArgumentError("give one variable to differentiate by (wrt) or one direction, not both")
     if wrt is not None:
         if wrt not in graph.variables:
             raise PointError(f"wrt {graph._unknown_message(wrt)}")
@@ -940,8 +945,11 @@ def mixed_partial(graph: Graph, point: Mapping[str, float], powers: Mapping[str,
     graph.require_one_output("deriv")
     if isinstance(powers, str):
         powers = parse_monomial(powers, graph.variables)
-    else:
-        powers = {name: int(k) for name, k in powers.items() if int(k) != 0}
+    elif isinstance(powers, Mapping):
+        for name, k in powers.items():
+            if isinstance(k, bool) or not isinstance(k, int):
+                raise ArgumentError(f"the power of '{name}' must be a whole number ≥ 0, not {k!r}")
+        powers = {name: k for name, k in powers.items() if k != 0}
         for name, k in powers.items():
             if name not in graph.variables:
                 raise PointError(f"the mixed partial {graph._unknown_message(name)}")
@@ -949,6 +957,10 @@ def mixed_partial(graph: Graph, point: Mapping[str, float], powers: Mapping[str,
                 raise PointError(f"the power of '{name}' must be a whole number ≥ 0")
         if not powers:
             raise PointError("a mixed partial needs at least one derivative")
+    else:
+        raise ArgumentError(
+            f'the mixed partial is a monomial such as "x^2*y" or {{"x": 2, "y": 1}}, not {kind_of(powers)}'
+        )
     names = list(powers)
     total = _check_order(sum(powers.values()))
     expansions = math.comb(total + len(names) - 1, total)
