@@ -85,12 +85,18 @@ def _nonfinite(what: str, numbers: Iterable[tuple[str, float]], advice: Callable
     more = f" ({_more(len(bad) - 1, 'entry', 'not finite', 'not finite', 'entries')})" if len(bad) > 1 else ""
     label, x = bad[0]
     hint = advice(label) if callable(advice) else advice
-    return [f"{what} {label} is {_word(x)}{more}; {hint}"]
+    return [f"{what}{label} is {_word(x)}{more}; {hint}"]  # ``what`` ends as the label needs: "∂" or "of "
+
+
+def _second_label(a: str, b: str) -> str:
+    """How ∂²f/∂(label) reads: ∂x² on the diagonal, ∂x∂y off it."""
+    return f"{a}²" if a == b else f"{a}∂{b}"
 
 
 def _second_advice(label: str) -> str:
     """For ∂²f/∂x∂y: Taylor mode computes the same entry by another way (adcli deriv --mixed)."""
-    a, b = label.split("∂")
+    a, _, b = label.removesuffix("²").partition("∂")
+    b = b or a
     return (
         f'adcli deriv --mixed "{a}^2" computes it by Taylor mode'
         if a == b
@@ -272,7 +278,7 @@ def jvp(graph: Graph, point: Mapping[str, float], direction: Mapping[str, float]
     if record:
         result.trace = _trace_result(graph, "forward", result.point, values, partials, tangents={"v": dot})
     result.warnings = _warnings(graph, values, [i for i, t in seed.items() if t != 0.0]) + _nonfinite(
-        "the derivative of", product, CHECK_ONE_OUTPUT
+        "the derivative of ", product, CHECK_ONE_OUTPUT
     )
     return result
 
@@ -302,7 +308,7 @@ def vjp(graph: Graph, point: Mapping[str, float], weights: list[float], record: 
         result.trace = _trace_result(graph, "reverse", result.point, values, partials, adjoints=bar)
         result.trace.seeds = {node: w for node, w in seeds.items() if bar[node] is not None}
     result.warnings = _warnings(graph, values, every) + _nonfinite(
-        "the derivative by",
+        "the derivative by ",
         product,
         "to compare each output's gradient with the other mode and differences, run 'adcli check' on that output alone",
     )
@@ -417,7 +423,7 @@ def _hessian(graph: Graph, inputs: list[float], seeds: list[int], values: list[f
     result.warnings = (
         _warnings(graph, values, seeds, order=2)
         + _recorded_kinks(graph, recorded, rvalues, seeds)
-        + _nonfinite("∂²f/∂", ((f"{names[i]}∂{names[j]}", matrix[i][j]) for i, j in entries), _second_advice)
+        + _nonfinite("∂²f/∂", ((_second_label(names[i], names[j]), matrix[i][j]) for i, j in entries), _second_advice)
     )
     return result
 
@@ -474,6 +480,6 @@ def hvp(
     result.warnings = (
         _warnings(graph, values, seeds, order=2)
         + ([] if recorded is None else _recorded_kinks(graph, recorded, rvalues, seeds))
-        + _nonfinite("(H·d) for", product, "'adcli hessian' without --dir shows which entries of H are")
+        + _nonfinite("(H·d) for ", product, "'adcli hessian' without --dir shows which entries of H are not finite")
     )
     return result
