@@ -399,3 +399,11 @@ def test_out_may_not_be_the_points_file_and_dash_is_standard_output(tmp_path):
 def test_keep_may_not_name_a_column_twice():
     result = _run(["grad", "x*y", "--points", "-", "--keep", "id,id"], "id,x,y\na,1,2\n")
     assert result.exit_code == 2 and "--keep names 'id' twice" in result.output
+
+
+def test_skipping_every_row_is_no_result():
+    """--skip-bad with nothing left is exit 1 (an evaluation that produced no result), not a silent 0."""
+    result = _run(["grad", "x*y", "--points", "-", "--skip-bad"], "x,y\na,b\n")
+    assert result.exit_code == 1 and "no row could be read (1 row skipped)" in result.output
+    empty = _run(["grad", "x*y", "--points", "-", "--skip-bad"], "x,y\n")  # no rows at all: nothing to skip
+    assert empty.exit_code == 0 and empty.stdout == ""

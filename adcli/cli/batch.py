@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import AdcliError, PointError
+from ..errors import AdcliError, EvaluationError, PointError
 from .common import _run, _split_names, read_formula, read_point
 
 if TYPE_CHECKING:
@@ -255,6 +255,8 @@ def _stream(
         if out_path:
             sink.close()
     _summary(reader, nonfinite, kinks, what)
+    if reader.skipped and not rows:
+        raise EvaluationError(f"no row could be read ({_rows(reader.skipped)} skipped): there is no result")
 
 
 def answer_derivatives(
