@@ -142,3 +142,13 @@ def test_every_logarithm_curves_down_at_zero(formula, x):
     log10 at -0 agree with log (they gave +inf there)."""
     result = adcli.hessian(adcli.parse(formula), {"x": x})
     assert result.matrix == [[-math.inf]]
+
+
+@pytest.mark.parametrize("formula", ["erf(x)", "erfc(x)"])
+@pytest.mark.parametrize("x", [1e308, -1e308, 1.7976931348623157e308, -1.7976931348623157e308])
+def test_erf_curvature_underflows_to_zero_at_the_largest_doubles(formula, x):
+    """erf'' = -2a·erf'(a) = ∓0 at |a| ~ 1e308 (e^(-a²) underflows): erf's slope is a rule
+    operation whose own rule is -2·(a·v), so a + a overflowing no longer meets v = 0 (nan)."""
+    graph = adcli.parse(formula)
+    assert adcli.hessian(graph, {"x": x}).matrix == [[0.0]]
+    assert adcli.derivatives(graph, {"x": x}, 4, wrt="x").derivatives[1:] == [0.0] * 4

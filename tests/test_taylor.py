@@ -243,6 +243,7 @@ MP_RULES = {
     "omsq": lambda a, b: 1 - a**2,
     "sigmoidd": lambda a, b: 1 / ((1 + mp.exp(-a)) * (1 + mp.exp(a))),
     "sech2": lambda a, b: mp.sech(a) ** 2,
+    "erfd": lambda a, b: 2 / mp.sqrt(mp.pi) * mp.exp(-(a**2)),
 }
 
 

@@ -72,6 +72,7 @@ def _by_rows(out: Array, bad: Array, fn: Callable[..., float], *args: Array) -> 
 _MIN_NORMAL = ieee.MIN_NORMAL
 _SAFE = 2.0**1023  # below it a power that numpy and libm round an ulp apart cannot overflow in one and not the other
 _TWO53 = 2.0**53
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)  # as ops computes it
 
 
 def _powd(x, y):
@@ -292,6 +293,7 @@ VALUES: dict[str, Callable[..., Array]] = {
     "omsq": lambda a: (1.0 - a) * (1.0 + a),  # ops.one_minus_square
     "sigmoidd": lambda a: _sigmoid(a) * _sigmoid(-a),  # ops.sigmoid_slope
     "sech2": lambda a: 4.0 * _sigmoid(2.0 * a) * _sigmoid(-2.0 * a),  # ops.sech_squared
+    "erfd": lambda a: _TWO_OVER_SQRT_PI * np.exp(-a * a),  # ops.erf_slope
 }
 """Operation name -> its value on arrays; every operation of ops.BY_NAME has one."""
 
