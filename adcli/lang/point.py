@@ -223,7 +223,10 @@ def input_values(graph: Graph, point: Mapping[str, float]) -> list[float]:
     missing = [name for name in graph.variables if name not in point]
     if missing:
         raise PointError(f"no value given for {_names(missing)}: add {', '.join(n + '=...' for n in missing[:3])}")
-    return [point_value(name, point[name]) for name in graph.variables]
+    values = [point[name] for name in graph.variables]
+    if all(type(v) is float for v in values):  # the common case, a double each: nothing to convert
+        return values
+    return [point_value(name, v) for name, v in zip(graph.variables, values, strict=True)]
 
 
 def _names(names: list[str]) -> str:
